@@ -1,0 +1,7 @@
+/* ecmonctl: talks to ecmond over its control socket. */
+int main(void);
+int
+main(void)
+{
+    return 0;
+}

@@ -1,0 +1,8 @@
+/* placeholder */
+#include <stdio.h>
+int main(void);
+int
+main(void)
+{
+    return 0;
+}
