@@ -1,1 +1,102 @@
-/* placeholder */
+/* Name tables of the config model, shared by the loader, printer and logs. */
+#include "config/config.h"
+
+static const char *const type_names[] = {
+    [TYPE_UINT16] = "uint16",   [TYPE_INT16] = "int16",
+    [TYPE_UINT32] = "uint32",   [TYPE_INT32] = "int32",
+    [TYPE_UINT64] = "uint64",   [TYPE_INT64] = "int64",
+    [TYPE_FLOAT32] = "float32", [TYPE_FLOAT64] = "float64",
+    [TYPE_INT32_FLOAT32] = "int32+float32",
+    [TYPE_UINT32_MILLI] = "uint32+milli",
+};
+
+static const char *const kind_names[] = {
+    [KIND_VOLUME_TOTAL] = "volume_total",
+    [KIND_FLOW_RATE] = "flow_rate",
+    [KIND_REUSE_TOTAL] = "reuse_total",
+    [KIND_ELECTRICITY_TOTAL] = "electricity_total",
+    [KIND_GAS_TOTAL] = "gas_total",
+    [KIND_STEAM_TOTAL] = "steam_total",
+    [KIND_HEAT_TOTAL] = "heat_total",
+    [KIND_POWER] = "power",
+    [KIND_CONCENTRATION] = "concentration",
+    [KIND_PH] = "ph",
+    [KIND_INFO] = "info",
+};
+
+static const char *const pollutant_names[] = {
+    [POLL_COD] = "cod", [POLL_NH3N] = "nh3n", [POLL_TP] = "tp",
+    [POLL_TN] = "tn",   [POLL_CU] = "cu",     [POLL_NI] = "ni",
+};
+
+static const char *const period_names[] = {
+    [PERIOD_DAY] = "day",
+    [PERIOD_MONTH] = "month",
+    [PERIOD_QUARTER] = "quarter",
+    [PERIOD_YEAR] = "year",
+};
+
+const char *
+conf_type_name(enum conf_type t)
+{
+    return type_names[t];
+}
+
+const char *
+conf_kind_name(enum conf_kind k)
+{
+    return kind_names[k];
+}
+
+const char *
+conf_pollutant_name(enum conf_pollutant p)
+{
+    return p >= 0 && p < POLL_COUNT ? pollutant_names[p] : "none";
+}
+
+const char *
+conf_period_name(enum conf_period p)
+{
+    return period_names[p];
+}
+
+const char *
+conf_measure_unit(const struct conf_quota *q)
+{
+    switch (q->measure) {
+    case MEASURE_EFFLUENT_M3:
+    case MEASURE_REUSE_M3:
+        return "m3";
+    case MEASURE_POLLUTANT_KG:
+        return "kg";
+    case MEASURE_ELECTRICITY_KWH:
+        return "kWh";
+    case MEASURE_ENERGY_TCE:
+        return "tce";
+    case MEASURE_ENERGY_INTENSITY:
+        return "tce/1e4 yuan";
+    }
+    return "";
+}
+
+int
+conf_type_width(enum conf_type t)
+{
+    switch (t) {
+    case TYPE_UINT16:
+    case TYPE_INT16:
+        return 1;
+    case TYPE_UINT32:
+    case TYPE_INT32:
+    case TYPE_FLOAT32:
+        return 2;
+    case TYPE_UINT32_MILLI:
+        return 3;
+    case TYPE_UINT64:
+    case TYPE_INT64:
+    case TYPE_FLOAT64:
+    case TYPE_INT32_FLOAT32:
+        return 4;
+    }
+    return 1;
+}
