@@ -1,7 +1,275 @@
-/* ecmonctl: talks to ecmond over its control socket. */
-int main(void);
-int
-main(void)
+/* ecmonctl: asks ecmond over its control socket and prints the answer as
+ * text or, with -j, as the JSON that ecmond sent. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "config/config.h"
+
+#define DEFAULT_SOCKET "/run/ecmond/ecmond.sock"
+#define DEFAULT_CONF "/etc/ecmond/ecmond.conf"
+
+enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
+
+static void
+usage(FILE *f)
 {
-    return 0;
+    fprintf(f,
+            "usage: ecmonctl [-j] [-s SOCKET | -c FILE] COMMAND [ARGS]\n"
+            "  -s SOCKET  ecmond's control socket (default " DEFAULT_SOCKET
+            ")\n"
+            "  -c FILE    take the socket from this configuration file\n"
+            "  -j         print JSON\n"
+            "commands:\n"
+            "  status                 the daemon, MQTT and meter counts\n"
+            "  meters [METER|ENT]     every meter: state, counters, values\n"
+            "  usage [ENTERPRISE]     quota usage\n"
+            "  alerts                 current alerts\n"
+            "  capacity               the treatment plant's capacity\n"
+            "  value-added ENT PERIOD YUAN\n"
+            "  reload                 reload the configuration\n"
+            "  mqtt-acl               a mosquitto ACL file for the config\n"
+            "exit status: 0 ok, 1 ecmond answered with an error, 2 usage,\n"
+            "3 ecmond not reachable\n");
+}
+
+static char *
+ask(const char *path, const char *request, int *rc)
+{
+    struct sockaddr_un sun = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof sun.sun_path) {
+        fprintf(stderr, "ecmonctl: socket path too long\n");
+        *rc = EXIT_USAGE;
+        return NULL;
+    }
+    strcpy(sun.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd == -1 || connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+        fprintf(stderr, "ecmonctl: %s: %s (is ecmond running?)\n", path,
+                strerror(errno));
+        *rc = EXIT_UNREACHABLE;
+        if (fd != -1)
+            close(fd);
+        return NULL;
+    }
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    size_t len = strlen(request);
+    if (write(fd, request, len) != (ssize_t)len) {
+        fprintf(stderr, "ecmonctl: write: %s\n", strerror(errno));
+        close(fd);
+        *rc = EXIT_UNREACHABLE;
+        return NULL;
+    }
+    size_t cap = 65536, n = 0;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (buf == NULL) {
+            fprintf(stderr, "ecmonctl: out of memory\n");
+            close(fd);
+            *rc = EXIT_ERROR;
+            return NULL;
+        }
+        if (n + 1 == cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (nb == NULL) {
+                free(buf);
+                buf = NULL;
+                continue;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, buf + n, cap - n - 1);
+        if (r == 0)
+            break;
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf(stderr, "ecmonctl: read: %s\n", strerror(errno));
+            free(buf);
+            close(fd);
+            *rc = EXIT_UNREACHABLE;
+            return NULL;
+        }
+        n += (size_t)r;
+    }
+    close(fd);
+    buf[n] = '\0';
+    return buf;
+}
+
+static const char *
+str(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+static double
+num(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static void
+fmt_time(double t, char *buf, size_t len)
+{
+    if (!isfinite(t) || t <= 0) {
+        snprintf(buf, len, "never");
+        return;
+    }
+    time_t tt = (time_t)t;
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static void
+print_status(json_t *j)
+{
+    json_t *m = json_object_get(j, "mqtt");
+    double up = num(j, "uptime");
+    printf("ecmond %s, pid %.0f, up %dd %02d:%02d:%02d\n", str(j, "version"),
+           num(j, "pid"), (int)(up / 86400), (int)fmod(up / 3600, 24),
+           (int)fmod(up / 60, 60), (int)fmod(up, 60));
+    printf("park:     %s (%s)\n", str(j, "park"), str(j, "park_name"));
+    printf("config:   %s (reloaded %.0f times)\n", str(j, "config"),
+           num(j, "reloads"));
+    printf("meters:   %.0f online of %.0f, on %.0f buses\n",
+           num(j, "meters_online"), num(j, "meters"), num(j, "buses"));
+    printf("samples:  %.0f handled, %.0f dropped in the queue\n",
+           num(j, "samples"), num(j, "queue_dropped"));
+    printf("mqtt:     %s %s:%.0f, %.0f published, %.0f dropped, %.0f "
+           "connects\n",
+           json_is_true(json_object_get(m, "connected")) ? "connected to"
+                                                           : "NOT connected to",
+           str(m, "host"), num(m, "port"), num(m, "published"),
+           num(m, "dropped"), num(m, "connects"));
+}
+
+static void
+print_meters(json_t *j)
+{
+    json_t *a = json_object_get(j, "meters"), *m;
+    size_t i;
+    printf("%-18s %-10s %-8s %-7s %8s %6s %6s %8s  %s\n", "METER", "OWNER",
+           "BUS", "STATE", "POLLS", "ERRORS", "SKIP", "REQ/POLL", "LAST OK");
+    json_array_foreach(a, i, m) {
+        char when[32];
+        fmt_time(num(m, "last_ok"), when, sizeof when);
+        printf("%-18s %-10s %-8s %-7s %8.0f %6.0f %6.0f %8.2f  %s\n",
+               str(m, "id"), str(m, "owner"), str(m, "bus"), str(m, "state"),
+               num(m, "polls"), num(m, "errors"), num(m, "skipped"),
+               num(m, "requests_per_poll"), when);
+        if (strcmp(str(m, "state"), "offline") == 0 && *str(m, "reason"))
+            printf("    reason: %s\n", str(m, "reason"));
+        const char *name;
+        json_t *p;
+        json_object_foreach(json_object_get(m, "points"), name, p) {
+            json_t *v = json_object_get(p, "value");
+            if (json_is_number(v))
+                printf("    %-19s %16.6g %-8s %s\n", name,
+                       json_number_value(v), str(p, "unit"), str(p, "flag"));
+            else
+                printf("    %-19s %16s %-8s %s\n", name, "-", str(p, "unit"),
+                       str(p, "flag"));
+        }
+    }
+}
+
+static const char *
+socket_from_config(const char *path)
+{
+    struct conf_errors errs = {0};
+    struct conf *c = conf_load(path, &errs);
+    if (c == NULL) {
+        for (size_t i = 0; i < errs.n; i++)
+            fprintf(stderr, "%s\n", errs.msgs[i]);
+        conf_errors_free(&errs);
+        return NULL;
+    }
+    conf_errors_free(&errs);
+    const char *s = strdup(c->control.socket);
+    conf_free(c);
+    return s;
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *sock = NULL, *conf = NULL;
+    int json = 0, ch, rc = EXIT_OK;
+
+    while ((ch = getopt(argc, argv, "c:hjs:")) != -1) {
+        switch (ch) {
+        case 'c': conf = optarg; break;
+        case 'j': json = 1; break;
+        case 's': sock = optarg; break;
+        case 'h': usage(stdout); return EXIT_OK;
+        default: usage(stderr); return EXIT_USAGE;
+        }
+    }
+    if (optind == argc) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (sock == NULL && conf != NULL && (sock = socket_from_config(conf)) == NULL)
+        return EXIT_USAGE;
+    if (sock == NULL)
+        sock = DEFAULT_SOCKET;
+
+    char request[1024] = "";
+    size_t off = 0;
+    for (int i = optind; i < argc; i++) {
+        int n = snprintf(request + off, sizeof request - off, "%s%s",
+                         i > optind ? " " : "", argv[i]);
+        if (n < 0 || (size_t)n >= sizeof request - off - 1) {
+            fprintf(stderr, "ecmonctl: request too long\n");
+            return EXIT_USAGE;
+        }
+        off += (size_t)n;
+    }
+    request[off++] = '\n';
+    request[off] = '\0';
+
+    char *reply = ask(sock, request, &rc);
+    if (reply == NULL)
+        return rc;
+    json_error_t jerr;
+    json_t *j = json_loads(reply, 0, &jerr);
+    if (j == NULL) {
+        fprintf(stderr, "ecmonctl: bad answer from ecmond: %s\n", jerr.text);
+        free(reply);
+        return EXIT_ERROR;
+    }
+    if (json_object_get(j, "error")) {
+        fprintf(stderr, "ecmonctl: %s\n", str(j, "error"));
+        rc = EXIT_ERROR;
+    } else if (json) {
+        char *s = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+        if (s)
+            puts(s);
+        free(s);
+    } else if (strcmp(argv[optind], "status") == 0) {
+        print_status(j);
+    } else if (strcmp(argv[optind], "meters") == 0) {
+        print_meters(j);
+    } else {
+        const char *res = str(j, "result");
+        printf("%s\n", *res ? res : "ok");
+    }
+    json_decref(j);
+    free(reply);
+    return rc;
 }

@@ -1,1 +1,598 @@
-/* placeholder */
+/* The main loop: owns every descriptor and timer except the Modbus links.
+ * Samples from the bus workers become MQTT messages and RRD updates here. */
+#include "daemon/ecmond.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
+#include "daemon/control.h"
+#include "daemon/core/topic.h"
+#include "daemon/log.h"
+#include "daemon/mqtt_pub.h"
+#include "daemon/signals.h"
+#include "drivers/bus_worker.h"
+#include "rrd/rrd_store.h"
+
+#define MAX_QUEUED_SAMPLES (1u << 20)
+#define MAX_POLLFDS 32
+
+static double
+mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double
+real_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* mkdir -p with `mode` for the directories it creates. */
+static int
+mkdirs(const char *path, mode_t mode)
+{
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(buf, mode) == -1 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(buf, mode) == -1 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+static void
+dirname_of(const char *path, char *out, size_t len)
+{
+    snprintf(out, len, "%s", path);
+    char *slash = strrchr(out, '/');
+    if (slash == NULL)
+        snprintf(out, len, ".");
+    else if (slash == out)
+        out[1] = '\0';
+    else
+        *slash = '\0';
+}
+
+/* ---- meters as the loop sees them ---- */
+
+static void
+meters_free(struct ecmond *d)
+{
+    if (d->meters == NULL)
+        return;
+    for (size_t i = 0; i < d->conf->nmeters; i++) {
+        struct meter_rt *m = &d->meters[i];
+        const struct conf_profile *p =
+            &d->conf->profiles[d->conf->meters[i].profile];
+        for (size_t k = 0; m->topics && k < p->npoints; k++)
+            free(m->topics[k]);
+        free(m->topics);
+        free(m->status_topic);
+        free(m->last);
+        free(m->last_flag);
+    }
+    free(d->meters);
+    d->meters = NULL;
+}
+
+static int
+meters_init(struct ecmond *d)
+{
+    const struct conf *c = d->conf;
+    char buf[512];
+
+    d->meters = calloc(c->nmeters ? c->nmeters : 1, sizeof *d->meters);
+    if (d->meters == NULL)
+        return -1;
+    for (size_t i = 0; i < c->nmeters; i++) {
+        const struct conf_meter *cm = &c->meters[i];
+        const struct conf_profile *p = &c->profiles[cm->profile];
+        struct meter_rt *m = &d->meters[i];
+        m->owner = cm->enterprise >= 0 ? c->enterprises[cm->enterprise].id
+                                       : TOPIC_PARK_OWNER;
+        m->online = -1;
+        m->topics = calloc(p->npoints ? p->npoints : 1, sizeof *m->topics);
+        m->last = malloc((p->npoints ? p->npoints : 1) * sizeof *m->last);
+        m->last_flag = calloc(p->npoints ? p->npoints : 1, 1);
+        if (m->topics == NULL || m->last == NULL || m->last_flag == NULL)
+            return -1;
+        for (size_t k = 0; k < p->npoints; k++) {
+            m->last[k] = NAN;
+            if (topic_reading(buf, sizeof buf, c->mqtt.prefix, c->park.id,
+                              m->owner, cm->id, p->points[k].name) < 0 ||
+                (m->topics[k] = strdup(buf)) == NULL)
+                return -1;
+        }
+        if (topic_meter_status(buf, sizeof buf, c->mqtt.prefix, c->park.id,
+                               m->owner, cm->id) < 0 ||
+            (m->status_topic = strdup(buf)) == NULL)
+            return -1;
+    }
+    return 0;
+}
+
+static void
+publish_meter_status(struct ecmond *d, size_t i)
+{
+    struct meter_rt *m = &d->meters[i];
+    char payload[512];
+    if (m->online < 0 || d->mqtt == NULL)
+        return;
+    int n = payload_meter_status(payload, sizeof payload, m->online,
+                                 m->errors, m->last_ok, m->since, m->reason);
+    if (n > 0)
+        mqttp_publish(d->mqtt, m->status_topic, payload, (size_t)n,
+                      d->conf->mqtt.qos, true);
+}
+
+static void
+on_mqtt_connect(void *arg)
+{
+    struct ecmond *d = arg;
+    /* The broker may have lost retained state: publish ours again. */
+    for (size_t i = 0; i < d->conf->nmeters; i++)
+        publish_meter_status(d, i);
+}
+
+/* ---- samples ---- */
+
+static void
+store_poll(struct ecmond *d, uint32_t meter, double ts)
+{
+    struct meter_rt *m = &d->meters[meter];
+    char err[256];
+    if (d->rrd == NULL)
+        return;
+    int rc = rrdstore_update_meter(d->rrd, (int)meter, ts, m->last, err,
+                                   sizeof err);
+    if (rc < 0) {
+        if (!m->rrd_failing)
+            log_warnx("rrd: meter %s: %s", d->conf->meters[meter].id, err);
+        m->rrd_failing = 1;
+    } else if (m->rrd_failing) {
+        log_info("rrd: meter %s: updates work again",
+                 d->conf->meters[meter].id);
+        m->rrd_failing = 0;
+    }
+}
+
+static void
+handle_samples(struct ecmond *d, const struct sample *s, size_t n)
+{
+    const struct conf *c = d->conf;
+    char payload[256];
+
+    for (size_t i = 0; i < n; i++) {
+        const struct sample *x = &s[i];
+        if (x->meter >= c->nmeters)
+            continue;
+        struct meter_rt *m = &d->meters[x->meter];
+        const struct conf_point *p = conf_meter_point(c, (int)x->meter,
+                                                      x->point);
+        m->last[x->point] = x->flag == FLAG_NORMAL ? x->value : NAN;
+        m->last_flag[x->point] = x->flag;
+        m->last_ts = x->ts;
+        int len = payload_reading(payload, sizeof payload, x->ts, x->value,
+                                  p->unit, x->flag);
+        if (len > 0 && d->mqtt)
+            mqttp_publish(d->mqtt, m->topics[x->point], payload, (size_t)len,
+                          c->mqtt.qos, false);
+        d->samples++;
+        /* The samples of one poll arrive together: store them as one. */
+        if (i + 1 == n || s[i + 1].meter != x->meter || s[i + 1].ts != x->ts)
+            store_poll(d, x->meter, x->ts);
+    }
+}
+
+static void
+handle_events(struct ecmond *d, const struct meter_event *ev, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (ev[i].meter >= d->conf->nmeters)
+            continue;
+        struct meter_rt *m = &d->meters[ev[i].meter];
+        m->online = ev[i].online;
+        m->since = ev[i].ts;
+        m->errors = ev[i].errors;
+        m->last_ok = ev[i].last_ok;
+        snprintf(m->reason, sizeof m->reason, "%s", ev[i].reason);
+        publish_meter_status(d, ev[i].meter);
+    }
+}
+
+static void
+drain_queue(struct ecmond *d)
+{
+    sampleq_take(&d->q, &d->batch);
+    handle_samples(d, d->batch.samples, d->batch.nsamples);
+    handle_events(d, d->batch.events, d->batch.nevents);
+}
+
+/* ---- control requests ---- */
+
+static json_t *
+status_json(struct ecmond *d)
+{
+    struct mqttp_stats ms = {0};
+    size_t online = 0;
+    if (d->mqtt)
+        mqttp_stats(d->mqtt, &ms);
+    for (size_t i = 0; i < d->conf->nmeters; i++)
+        online += d->meters[i].online == 1;
+    return json_pack(
+        "{s:s, s:s, s:s, s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, "
+        "s:{s:b, s:s, s:i, s:I, s:I, s:I, s:I}, s:s}",
+        "version", ECMON_VERSION, "park", d->conf->park.id, "park_name",
+        d->conf->park.name ? d->conf->park.name : "", "pid",
+        (json_int_t)getpid(), "started", d->started, "uptime",
+        real_now() - d->started, "buses", (json_int_t)d->conf->nbuses,
+        "meters", (json_int_t)d->conf->nmeters, "meters_online",
+        (json_int_t)online, "samples", (json_int_t)d->samples,
+        "queue_dropped", (json_int_t)d->q.dropped, "reloads",
+        (json_int_t)d->reloads, "mqtt", "connected", ms.connected, "host",
+        d->conf->mqtt.host, "port", d->conf->mqtt.port, "published",
+        (json_int_t)ms.published, "dropped", (json_int_t)ms.dropped,
+        "unacked", (json_int_t)ms.unacked, "connects",
+        (json_int_t)ms.connects, "config", d->conf_path);
+}
+
+static json_t *
+meter_json(struct ecmond *d, size_t i)
+{
+    const struct conf *c = d->conf;
+    const struct conf_meter *cm = &c->meters[i];
+    const struct conf_profile *p = &c->profiles[cm->profile];
+    struct meter_rt *m = &d->meters[i];
+    struct busw_meter_stats st = {.online = -1};
+    if (d->workers && d->workers[cm->bus])
+        busw_meter_stats(d->workers[cm->bus], (int)i, &st);
+
+    json_t *points = json_object();
+    for (size_t k = 0; k < p->npoints; k++) {
+        char flag[2] = {m->last_flag[k] ? m->last_flag[k] : '-', 0};
+        json_object_set_new(
+            points, p->points[k].name,
+            json_pack("{s:o, s:s, s:s}", "value",
+                      isfinite(m->last[k]) ? json_real(m->last[k])
+                                           : json_null(),
+                      "unit", p->points[k].unit, "flag", flag));
+    }
+    const char *state = st.online == 1 ? "online"
+                        : st.online == 0 ? "offline"
+                                         : "unknown";
+    double rpp = st.polls ? (double)st.requests / (double)st.polls : 0;
+    return json_pack(
+        "{s:s, s:s, s:s, s:i, s:s, s:f, s:s, s:s, s:I, s:I, s:I, s:I, s:I, "
+        "s:I, s:f, s:i, s:i, s:o, s:o}",
+        "id", cm->id, "owner", m->owner, "bus", c->buses[cm->bus].id, "slave",
+        cm->slave, "profile", p->id, "interval", cm->interval, "state", state,
+        "reason", st.online == 0 ? m->reason : "", "polls",
+        (json_int_t)st.polls, "skipped", (json_int_t)st.skipped, "late",
+        (json_int_t)st.late, "errors", (json_int_t)st.errors, "requests",
+        (json_int_t)st.requests, "exceptions", (json_int_t)st.exceptions,
+        "requests_per_poll", rpp, "plan_requests", (int)st.nreqs,
+        "dead_points", (int)st.dead, "last_ok",
+        st.last_ok > 0 ? json_real(st.last_ok) : json_null(), "points",
+        points);
+}
+
+static char *
+control_reply(const struct ctl_req *req, void *arg)
+{
+    struct ecmond *d = arg;
+    json_t *j = NULL;
+
+    switch (req->cmd) {
+    case CTL_STATUS:
+        j = status_json(d);
+        break;
+    case CTL_METERS: {
+        json_t *a = json_array();
+        for (size_t i = 0; i < d->conf->nmeters; i++) {
+            if (req->argc == 1 &&
+                strcmp(req->argv[0], d->conf->meters[i].id) != 0 &&
+                strcmp(req->argv[0], d->meters[i].owner) != 0)
+                continue;
+            json_array_append_new(a, meter_json(d, i));
+        }
+        if (req->argc == 1 && json_array_size(a) == 0) {
+            json_decref(a);
+            j = json_pack("{s:s}", "error", "no such meter or enterprise");
+        } else {
+            j = json_pack("{s:o}", "meters", a);
+        }
+        break;
+    }
+    case CTL_RELOAD:
+        sig_reload = 1;
+        j = json_pack("{s:s}", "result", "reload requested");
+        break;
+    default:
+        j = json_pack("{s:s}", "error", "not implemented yet");
+        break;
+    }
+    if (j == NULL)
+        return NULL;
+    char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    json_decref(j);
+    if (s) {
+        size_t n = strlen(s);
+        char *t = realloc(s, n + 2);
+        if (t) {
+            t[n] = '\n';
+            t[n + 1] = '\0';
+            s = t;
+        }
+    }
+    return s;
+}
+
+/* ---- start, stop, run ---- */
+
+static int
+lock_state_dir(struct ecmond *d)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/ecmond.lock", d->conf->storage.state_dir);
+    d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (d->lock_fd == -1) {
+        log_warn("%s", path);
+        return -1;
+    }
+    if (flock(d->lock_fd, LOCK_EX | LOCK_NB) == -1) {
+        log_warnx("%s: another ecmond uses state_dir %s", path,
+                  d->conf->storage.state_dir);
+        close(d->lock_fd);
+        d->lock_fd = -1;
+        return -1;
+    }
+    char pid[32];
+    int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(d->lock_fd, 0) == 0 && write(d->lock_fd, pid, (size_t)n)) {
+    }
+    return 0;
+}
+
+static int
+start_parts(struct ecmond *d)
+{
+    const struct conf *c = d->conf;
+    char err[512];
+
+    if (meters_init(d) == -1) {
+        log_warnx("out of memory");
+        return -1;
+    }
+    if (sampleq_init(&d->q, MAX_QUEUED_SAMPLES) == -1) {
+        log_warn("eventfd");
+        return -1;
+    }
+    d->rrd = rrdstore_open(c, err, sizeof err);
+    if (d->rrd == NULL) {
+        log_warnx("rrd: %s", err);
+        return -1;
+    }
+    d->mqtt = mqttp_new(c, on_mqtt_connect, d, err, sizeof err);
+    if (d->mqtt == NULL) {
+        log_warnx("%s", err);
+        return -1;
+    }
+    d->workers = calloc(c->nbuses ? c->nbuses : 1, sizeof *d->workers);
+    if (d->workers == NULL)
+        return -1;
+    for (size_t b = 0; b < c->nbuses; b++) {
+        d->workers[b] = busw_start(c, (int)b, &d->q, err, sizeof err);
+        if (d->workers[b] == NULL) {
+            log_warnx("bus %s: %s", c->buses[b].id, err);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void
+stop_parts(struct ecmond *d)
+{
+    if (d->workers) {
+        for (size_t b = 0; b < d->conf->nbuses; b++)
+            busw_stop(d->workers[b]);
+        free(d->workers);
+        d->workers = NULL;
+        /* What the workers handed over before they stopped still counts. */
+        drain_queue(d);
+        sampleq_destroy(&d->q);
+    }
+    mqttp_close(d->mqtt, 3.0);
+    d->mqtt = NULL;
+    if (d->rrd)
+        rrdstore_close(d->rrd);
+    d->rrd = NULL;
+    meters_free(d);
+}
+
+int
+ecmond_start(struct ecmond *d)
+{
+    const struct conf *c = d->conf;
+    char err[512], dir[4096];
+
+    d->lock_fd = -1;
+    d->started = real_now();
+    if (mkdirs(c->storage.state_dir, 0750) == -1) {
+        log_warn("state_dir %s", c->storage.state_dir);
+        return -1;
+    }
+    if (mkdirs(c->storage.rrd_dir, 0750) == -1) {
+        log_warn("rrd_dir %s", c->storage.rrd_dir);
+        return -1;
+    }
+    if (lock_state_dir(d) == -1)
+        return -1;
+    dirname_of(c->control.socket, dir, sizeof dir);
+    if (mkdirs(dir, 0755) == -1) {
+        log_warn("control socket directory %s", dir);
+        return -1;
+    }
+    d->ctl = control_open(c->control.socket, control_reply, d, err,
+                          sizeof err);
+    if (d->ctl == NULL) {
+        log_warnx("control: %s", err);
+        return -1;
+    }
+    if (start_parts(d) == -1)
+        return -1;
+    log_info("ecmond %s started: park %s, %zu meters on %zu buses",
+             ECMON_VERSION, c->park.id, c->nmeters, c->nbuses);
+    return 0;
+}
+
+void
+ecmond_stop(struct ecmond *d)
+{
+    stop_parts(d);
+    control_close(d->ctl);
+    d->ctl = NULL;
+    sampleq_buf_free(&d->batch);
+    if (d->lock_fd != -1)
+        close(d->lock_fd);
+    d->lock_fd = -1;
+}
+
+/* SIGHUP: load the file again; a bad one is reported and the running
+ * config stays. A good one replaces the running parts. */
+static void
+reload(struct ecmond *d)
+{
+    struct conf_errors errs = {0};
+    log_info("reloading %s", d->conf_path);
+    struct conf *nc = conf_load(d->conf_path, &errs);
+    if (nc == NULL) {
+        for (size_t i = 0; i < errs.n; i++)
+            log_warnx("%s", errs.msgs[i]);
+        log_warnx("reload failed: %zu error%s; the running configuration "
+                  "stays",
+                  errs.n, errs.n == 1 ? "" : "s");
+        conf_errors_free(&errs);
+        return;
+    }
+    conf_errors_free(&errs);
+    if (strcmp(nc->storage.state_dir, d->conf->storage.state_dir) != 0 ||
+        strcmp(nc->control.socket, d->conf->control.socket) != 0)
+        log_warnx("reload: state_dir and control.socket changes need a "
+                  "restart; keeping the old ones");
+    if (strcmp(nc->storage.state_dir, d->conf->storage.state_dir) != 0) {
+        free(nc->storage.state_dir);
+        nc->storage.state_dir = strdup(d->conf->storage.state_dir);
+    }
+    if (strcmp(nc->control.socket, d->conf->control.socket) != 0) {
+        free(nc->control.socket);
+        nc->control.socket = strdup(d->conf->control.socket);
+    }
+    stop_parts(d);
+    conf_free(d->conf);
+    d->conf = nc;
+    if (mkdirs(nc->storage.rrd_dir, 0750) == -1)
+        log_warn("rrd_dir %s", nc->storage.rrd_dir);
+    if (start_parts(d) == -1) {
+        log_warnx("reload: cannot start with the new configuration");
+        sig_terminate = 1;
+        return;
+    }
+    d->reloads++;
+    log_info("reloaded: %zu meters on %zu buses", nc->nmeters, nc->nbuses);
+}
+
+int
+ecmond_run(struct ecmond *d)
+{
+    sigset_t unblocked;
+    struct pollfd fds[MAX_POLLFDS];
+    uint64_t watchdog_us = 0;
+    double next_watchdog = 0;
+
+    signals_init(&unblocked);
+#ifdef HAVE_SYSTEMD
+    if (sd_watchdog_enabled(0, &watchdog_us) <= 0)
+        watchdog_us = 0;
+    sd_notify(0, "READY=1");
+#endif
+    while (!sig_terminate) {
+        if (sig_reload) {
+            sig_reload = 0;
+            reload(d);
+            continue;
+        }
+        size_t n = 0;
+        fds[n++] = (struct pollfd){d->q.efd, POLLIN, 0};
+        int mfd = mqttp_fd(d->mqtt);
+        size_t mqtt_at = n;
+        if (mfd != -1)
+            fds[n++] = (struct pollfd){
+                mfd, (short)(POLLIN | (mqttp_want_write(d->mqtt) ? POLLOUT : 0)),
+                0};
+        size_t ctl_at = n;
+        n += control_pollfds(d->ctl, fds + n, MAX_POLLFDS - n);
+
+        struct timespec tmo = {0, 250 * 1000000L};
+        int rc = ppoll(fds, n, &tmo, &unblocked);
+        if (rc == -1 && errno != EINTR) {
+            log_warn("poll");
+            continue;
+        }
+        double now = mono_now();
+        if (rc > 0 && fds[0].revents)
+            drain_queue(d);
+        bool rd = false, wr = false;
+        if (rc > 0 && mfd != -1 && fds[mqtt_at].fd == mfd) {
+            rd = fds[mqtt_at].revents & (POLLIN | POLLHUP | POLLERR);
+            wr = fds[mqtt_at].revents & POLLOUT;
+        }
+        mqttp_handle(d->mqtt, rd, wr, now);
+        if (rc > 0)
+            control_handle(d->ctl, fds + ctl_at, n - ctl_at, now);
+        else
+            control_handle(d->ctl, fds + ctl_at, 0, now);
+#ifdef HAVE_SYSTEMD
+        if (watchdog_us && now >= next_watchdog) {
+            sd_notify(0, "WATCHDOG=1");
+            next_watchdog = now + (double)watchdog_us / 2e6;
+        }
+#else
+        (void)watchdog_us;
+        (void)next_watchdog;
+#endif
+    }
+#ifdef HAVE_SYSTEMD
+    sd_notify(0, "STOPPING=1");
+#endif
+    log_info("terminating");
+    return 0;
+}

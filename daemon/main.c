@@ -1,13 +1,54 @@
 /* ecmond: argument parsing and start-up. */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config/config.h"
+#include "daemon/ecmond.h"
 #include "daemon/log.h"
 
 #define DEFAULT_CONF "/etc/ecmond/ecmond.conf"
+
+/* Go to the background. The parent exits only once the child reports that
+ * it started (exit 0) or failed (exit 1), so init scripts see the truth.
+ * Returns the pipe's write end in the child. */
+static int
+detach(void)
+{
+    int p[2];
+    if (pipe(p) == -1) {
+        perror("ecmond: pipe");
+        exit(1);
+    }
+    pid_t pid = fork();
+    if (pid == -1) {
+        perror("ecmond: fork");
+        exit(1);
+    }
+    if (pid > 0) {
+        char ok = 0;
+        close(p[1]);
+        if (read(p[0], &ok, 1) != 1 || ok != '1') {
+            fprintf(stderr, "ecmond: start-up failed; see the system log\n");
+            _exit(1);
+        }
+        _exit(0);
+    }
+    close(p[0]);
+    setsid();
+    int null = open("/dev/null", O_RDWR);
+    if (null != -1) {
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+        if (null > 2)
+            close(null);
+    }
+    return p[1];
+}
 
 static void
 usage(FILE *f)
@@ -65,8 +106,26 @@ main(int argc, char **argv)
         conf_free(conf);
         return 0;
     }
+    /* Under systemd (Type=notify) stay in the foreground, log to syslog. */
+    int ready_fd = -1;
+    if (!foreground && getenv("NOTIFY_SOCKET") == NULL)
+        ready_fd = detach();
     log_init("ecmond", foreground, verbose);
-    (void)foreground;
-    conf_free(conf);
-    return 0;
+
+    struct ecmond d = {.conf_path = conf_path, .conf = conf,
+                       .foreground = foreground};
+    if (ecmond_start(&d) == -1) {
+        ecmond_stop(&d);
+        conf_free(d.conf);
+        return 1;
+    }
+    if (ready_fd != -1) {
+        if (write(ready_fd, "1", 1) != 1) {
+        }
+        close(ready_fd);
+    }
+    int rc = ecmond_run(&d);
+    ecmond_stop(&d);
+    conf_free(d.conf);
+    return rc;
 }

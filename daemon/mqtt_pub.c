@@ -1,1 +1,293 @@
-/* placeholder */
+/* The MQTT publisher driven by the main loop: the only libmosquitto user.
+ * Errors from libmosquitto are mapped to text here, once. */
+#include "daemon/mqtt_pub.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <mosquitto.h>
+
+#include "daemon/core/topic.h"
+#include "daemon/log.h"
+
+#define BACKOFF_MIN 1.0
+#define BACKOFF_MAX 60.0
+
+struct mqtt_pub {
+    struct mosquitto *mosq;
+    const struct conf *conf;
+    char status_topic[256];
+    void (*on_connect)(void *);
+    void *arg;
+    int connected;
+    int connecting;     /* a connect is in flight */
+    int logged_down;    /* the outage was logged */
+    double next_try;    /* monotonic */
+    double backoff;
+    struct mqttp_stats st;
+};
+
+static const char *
+mosq_err(int rc)
+{
+    if (rc == MOSQ_ERR_ERRNO)
+        return strerror(errno);
+    return mosquitto_strerror(rc);
+}
+
+static double
+mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+cb_connect(struct mosquitto *mosq, void *obj, int rc)
+{
+    struct mqtt_pub *m = obj;
+    (void)mosq;
+    m->connecting = 0;
+    if (rc != 0) {
+        if (!m->logged_down)
+            log_warnx("mqtt %s:%d: connection refused: %s",
+                      m->conf->mqtt.host, m->conf->mqtt.port,
+                      mosquitto_connack_string(rc));
+        m->logged_down = 1;
+        return;
+    }
+    m->connected = 1;
+    m->backoff = BACKOFF_MIN;
+    m->st.connects++;
+    m->st.unacked = 0;
+    log_info("mqtt %s:%d: connected", m->conf->mqtt.host, m->conf->mqtt.port);
+    m->logged_down = 0;
+    mosquitto_publish(m->mosq, NULL, m->status_topic, 6, "online", 1, true);
+    if (m->on_connect)
+        m->on_connect(m->arg);
+}
+
+static void
+cb_disconnect(struct mosquitto *mosq, void *obj, int rc)
+{
+    struct mqtt_pub *m = obj;
+    (void)mosq;
+    if (m->connected && rc != 0)
+        log_warnx("mqtt %s:%d: connection lost", m->conf->mqtt.host,
+                  m->conf->mqtt.port);
+    if (m->connected)
+        m->logged_down = rc != 0;
+    m->connected = 0;
+    m->connecting = 0;
+}
+
+static void
+cb_publish(struct mosquitto *mosq, void *obj, int mid)
+{
+    struct mqtt_pub *m = obj;
+    (void)mosq;
+    (void)mid;
+    if (m->st.unacked > 0)
+        m->st.unacked--;
+}
+
+static int
+read_password(const char *path, char *buf, size_t len, char *err,
+              size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, errlen, "password_file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fgets(buf, (int)len, f) == NULL)
+        buf[0] = '\0';
+    fclose(f);
+    buf[strcspn(buf, "\r\n")] = '\0';
+    return 0;
+}
+
+static void
+try_connect(struct mqtt_pub *m, double now)
+{
+    int rc;
+    if (m->st.connects == 0 && !m->connecting && m->next_try == 0)
+        rc = mosquitto_connect_async(m->mosq, m->conf->mqtt.host,
+                                     m->conf->mqtt.port,
+                                     m->conf->mqtt.keepalive);
+    else
+        rc = mosquitto_reconnect_async(m->mosq);
+    m->next_try = now + m->backoff;
+    m->backoff = m->backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX : m->backoff * 2;
+    if (rc != MOSQ_ERR_SUCCESS) {
+        if (!m->logged_down)
+            log_warnx("mqtt %s:%d: cannot connect: %s", m->conf->mqtt.host,
+                      m->conf->mqtt.port, mosq_err(rc));
+        m->logged_down = 1;
+        m->connecting = 0;
+        return;
+    }
+    m->connecting = 1;
+}
+
+struct mqtt_pub *
+mqttp_new(const struct conf *c, void (*on_connect)(void *), void *arg,
+          char *err, size_t errlen)
+{
+    static int lib_ready;
+    if (!lib_ready) {
+        mosquitto_lib_init();
+        lib_ready = 1;
+    }
+    struct mqtt_pub *m = calloc(1, sizeof *m);
+    if (m == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    m->conf = c;
+    m->on_connect = on_connect;
+    m->arg = arg;
+    m->backoff = BACKOFF_MIN;
+    topic_park_status(m->status_topic, sizeof m->status_topic, c->mqtt.prefix,
+                      c->park.id);
+    m->mosq = mosquitto_new(c->mqtt.client_id, true, m);
+    if (m->mosq == NULL) {
+        snprintf(err, errlen, "mosquitto_new: %s", strerror(errno));
+        free(m);
+        return NULL;
+    }
+    mosquitto_int_option(m->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+    mosquitto_connect_callback_set(m->mosq, cb_connect);
+    mosquitto_disconnect_callback_set(m->mosq, cb_disconnect);
+    mosquitto_publish_callback_set(m->mosq, cb_publish);
+    int rc = mosquitto_will_set(m->mosq, m->status_topic, 7, "offline", 1,
+                                true);
+    if (rc == MOSQ_ERR_SUCCESS && c->mqtt.username) {
+        char pw[256] = "";
+        if (c->mqtt.password_file &&
+            read_password(c->mqtt.password_file, pw, sizeof pw, err,
+                          errlen) == -1)
+            goto fail;
+        rc = mosquitto_username_pw_set(m->mosq, c->mqtt.username,
+                                       c->mqtt.password_file ? pw : NULL);
+        memset(pw, 0, sizeof pw);
+    }
+    if (rc == MOSQ_ERR_SUCCESS && c->mqtt.tls) {
+        rc = mosquitto_tls_set(m->mosq, c->mqtt.ca_file, c->mqtt.ca_path,
+                               c->mqtt.cert_file, c->mqtt.key_file, NULL);
+        if (rc == MOSQ_ERR_SUCCESS && c->mqtt.tls_insecure)
+            rc = mosquitto_tls_insecure_set(m->mosq, true);
+    }
+    if (rc != MOSQ_ERR_SUCCESS) {
+        snprintf(err, errlen, "mqtt setup: %s", mosq_err(rc));
+        goto fail;
+    }
+    try_connect(m, mono_now());
+    return m;
+fail:
+    mosquitto_destroy(m->mosq);
+    free(m);
+    return NULL;
+}
+
+int
+mqttp_fd(struct mqtt_pub *m)
+{
+    return mosquitto_socket(m->mosq);
+}
+
+bool
+mqttp_want_write(struct mqtt_pub *m)
+{
+    return mosquitto_want_write(m->mosq);
+}
+
+void
+mqttp_handle(struct mqtt_pub *m, bool readable, bool writable, double now)
+{
+    int rc = MOSQ_ERR_SUCCESS;
+    if (readable)
+        rc = mosquitto_loop_read(m->mosq, 1);
+    if (rc == MOSQ_ERR_SUCCESS && writable)
+        rc = mosquitto_loop_write(m->mosq, 1);
+    if (rc == MOSQ_ERR_SUCCESS)
+        rc = mosquitto_loop_misc(m->mosq);
+    if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN) {
+        if (m->connected)
+            log_warnx("mqtt %s:%d: %s", m->conf->mqtt.host,
+                      m->conf->mqtt.port, mosq_err(rc));
+        else if (!m->logged_down)
+            log_warnx("mqtt %s:%d: cannot connect: %s", m->conf->mqtt.host,
+                      m->conf->mqtt.port, mosq_err(rc));
+        m->logged_down = 1;
+        m->connected = 0;
+        m->connecting = 0;
+        mosquitto_disconnect(m->mosq);
+    }
+    if (!m->connected && mosquitto_socket(m->mosq) == -1)
+        m->connecting = 0;
+    if (!m->connected && !m->connecting && now >= m->next_try)
+        try_connect(m, now);
+    /* A connect that hangs (no CONNACK) is abandoned after the backoff. */
+    if (m->connecting && now >= m->next_try + 10) {
+        mosquitto_disconnect(m->mosq);
+        m->connecting = 0;
+    }
+}
+
+int
+mqttp_publish(struct mqtt_pub *m, const char *topic, const char *payload,
+              size_t len, int qos, bool retain)
+{
+    if (!m->connected) {
+        m->st.dropped++;
+        return -1;
+    }
+    int rc = mosquitto_publish(m->mosq, NULL, topic, (int)len, payload, qos,
+                               retain);
+    if (rc != MOSQ_ERR_SUCCESS) {
+        m->st.dropped++;
+        return -1;
+    }
+    m->st.published++;
+    if (qos > 0)
+        m->st.unacked++;
+    return 0;
+}
+
+void
+mqttp_stats(struct mqtt_pub *m, struct mqttp_stats *out)
+{
+    *out = m->st;
+    out->connected = m->connected;
+}
+
+void
+mqttp_close(struct mqtt_pub *m, double timeout)
+{
+    if (m == NULL)
+        return;
+    if (m->connected) {
+        mosquitto_publish(m->mosq, NULL, m->status_topic, 7, "offline", 1,
+                          true);
+        m->st.unacked++;
+        double end = mono_now() + timeout;
+        while (m->connected && m->st.unacked > 0 && mono_now() < end) {
+            struct pollfd p = {mosquitto_socket(m->mosq), POLLIN, 0};
+            if (mosquitto_want_write(m->mosq))
+                p.events |= POLLOUT;
+            if (p.fd < 0 || poll(&p, 1, 100) < 0)
+                break;
+            mqttp_handle(m, p.revents & POLLIN, p.revents & POLLOUT,
+                         mono_now());
+        }
+        mosquitto_disconnect(m->mosq);
+    }
+    mosquitto_destroy(m->mosq);
+    free(m);
+}

@@ -1,0 +1,50 @@
+/* The MQTT publisher driven by the main loop: the only libmosquitto user. */
+#ifndef ECMON_MQTT_PUB_H
+#define ECMON_MQTT_PUB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+
+struct mqtt_pub;
+
+struct mqttp_stats {
+    int connected;
+    uint64_t published;  /* messages handed to the library */
+    uint64_t dropped;    /* messages dropped while not connected */
+    uint64_t unacked;    /* QoS > 0 messages not acknowledged yet */
+    uint64_t connects;   /* successful connections */
+};
+
+/* Create the client (will, credentials, TLS) and start connecting without
+ * blocking. Returns NULL with a message in err (e.g. unreadable
+ * password_file, bad TLS files). `on_connect` runs on every (re)connection,
+ * from mqttp_handle, so the caller can republish retained state. */
+struct mqtt_pub *mqttp_new(const struct conf *c, void (*on_connect)(void *),
+                           void *arg, char *err, size_t errlen);
+
+/* The socket to poll (-1 while disconnected) and whether to poll it for
+ * writing. */
+int mqttp_fd(struct mqtt_pub *m);
+bool mqttp_want_write(struct mqtt_pub *m);
+
+/* Service the connection after poll: readable/writable as poll said. Also
+ * call at least once a second with both false (keepalive, reconnect with
+ * bounded backoff). `now` is monotonic seconds. */
+void mqttp_handle(struct mqtt_pub *m, bool readable, bool writable,
+                  double now);
+
+/* Publish; returns 0, or -1 when not connected (the message is counted as
+ * dropped) or the library refused it. */
+int mqttp_publish(struct mqtt_pub *m, const char *topic, const char *payload,
+                  size_t len, int qos, bool retain);
+
+void mqttp_stats(struct mqtt_pub *m, struct mqttp_stats *out);
+
+/* Publish `offline` on the status topic, wait at most `timeout` seconds for
+ * QoS > 0 messages to be acknowledged, disconnect and free. */
+void mqttp_close(struct mqtt_pub *m, double timeout);
+
+#endif

@@ -1,0 +1,97 @@
+/* The hand-over from bus worker threads to the main loop. */
+#include "drivers/sampleq.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+int
+sampleq_init(struct sampleq *q, size_t max_samples)
+{
+    memset(q, 0, sizeof *q);
+    q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (q->efd == -1)
+        return -1;
+    pthread_mutex_init(&q->mtx, NULL);
+    q->max_samples = max_samples;
+    return 0;
+}
+
+void
+sampleq_buf_free(struct sampleq_buf *b)
+{
+    free(b->samples);
+    free(b->events);
+    memset(b, 0, sizeof *b);
+}
+
+void
+sampleq_destroy(struct sampleq *q)
+{
+    sampleq_buf_free(&q->in);
+    pthread_mutex_destroy(&q->mtx);
+    close(q->efd);
+}
+
+static int
+reserve(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap : 64;
+    while (ncap < need)
+        ncap *= 2;
+    void *np = realloc(*p, ncap * size);
+    if (np == NULL)
+        return -1;
+    *p = np;
+    *cap = ncap;
+    return 0;
+}
+
+void
+sampleq_push(struct sampleq *q, const struct sample *s, size_t n,
+             const struct meter_event *ev)
+{
+    struct sampleq_buf *b = &q->in;
+
+    pthread_mutex_lock(&q->mtx);
+    int was_empty = b->nsamples == 0 && b->nevents == 0;
+    if (n > 0) {
+        if (b->nsamples + n > q->max_samples ||
+            reserve((void **)&b->samples, &b->capsamples, b->nsamples + n,
+                    sizeof *s) == -1) {
+            q->dropped += n;
+        } else {
+            memcpy(b->samples + b->nsamples, s, n * sizeof *s);
+            b->nsamples += n;
+        }
+    }
+    if (ev != NULL && reserve((void **)&b->events, &b->capevents,
+                              b->nevents + 1, sizeof *ev) == 0)
+        b->events[b->nevents++] = *ev;
+    int now_empty = b->nsamples == 0 && b->nevents == 0;
+    pthread_mutex_unlock(&q->mtx);
+    if (was_empty && !now_empty) {
+        uint64_t one = 1;
+        ssize_t r = write(q->efd, &one, sizeof one);
+        (void)r; /* EAGAIN only when the counter is full: already readable */
+    }
+}
+
+void
+sampleq_take(struct sampleq *q, struct sampleq_buf *out)
+{
+    uint64_t v;
+    ssize_t r = read(q->efd, &v, sizeof v);
+    (void)r;
+
+    pthread_mutex_lock(&q->mtx);
+    struct sampleq_buf tmp = q->in;
+    q->in = *out;
+    q->in.nsamples = 0;
+    q->in.nevents = 0;
+    *out = tmp;
+    pthread_mutex_unlock(&q->mtx);
+}

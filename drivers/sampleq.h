@@ -1,0 +1,52 @@
+/* The hand-over from bus worker threads to the main loop: samples and meter
+ * status changes, woken by an eventfd. */
+#ifndef ECMON_SAMPLEQ_H
+#define ECMON_SAMPLEQ_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon/core/sample.h"
+
+/* A meter's reachability changed, or its counters moved. */
+struct meter_event {
+    double ts;
+    uint32_t meter;
+    int online;        /* 1 online, 0 offline */
+    uint64_t errors;   /* failed polls since start */
+    double last_ok;    /* time of the last good poll, 0 if none */
+    char reason[120];  /* why it went offline */
+};
+
+struct sampleq_buf {
+    struct sample *samples;
+    size_t nsamples, capsamples;
+    struct meter_event *events;
+    size_t nevents, capevents;
+};
+
+struct sampleq {
+    pthread_mutex_t mtx;
+    int efd;                /* readable while something is queued */
+    struct sampleq_buf in;  /* filled by workers */
+    size_t max_samples;     /* beyond this, new samples are dropped */
+    uint64_t dropped;
+};
+
+/* Returns 0, or -1 with errno set (eventfd). */
+int sampleq_init(struct sampleq *q, size_t max_samples);
+void sampleq_destroy(struct sampleq *q);
+
+/* Queue one meter's samples of one poll (all or none) and/or an event.
+ * Thread-safe; never blocks on the consumer. */
+void sampleq_push(struct sampleq *q, const struct sample *s, size_t n,
+                  const struct meter_event *ev);
+
+/* Main loop: swap the queued items into `out` (whose previous contents are
+ * discarded, its memory reused) and clear the eventfd. */
+void sampleq_take(struct sampleq *q, struct sampleq_buf *out);
+
+void sampleq_buf_free(struct sampleq_buf *b);
+
+#endif
