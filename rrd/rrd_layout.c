@@ -1,1 +1,536 @@
-/* placeholder */
+/* Pure RRD layout (DESIGN §7): paths, DS and RRA strings, update lines. */
+#include "rrd/rrd_layout.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define XFF "0.5"
+
+/* Upper bounds of one DS and one RRA definition ("DS:" name ":DDERIVE:"
+ * heartbeat ":" min ":" max is at most 101 bytes). */
+#define DS_DEF_MAX 128
+#define RRA_DEF_MAX 64
+
+static int
+fitted(int n, size_t len)
+{
+    return n < 0 || (size_t)n >= len ? -1 : n;
+}
+
+static void errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+enum rrdlayout_dst
+rrdlayout_kind_dst(enum conf_kind k)
+{
+    switch (k) {
+    case KIND_VOLUME_TOTAL:
+    case KIND_REUSE_TOTAL:
+    case KIND_ELECTRICITY_TOTAL:
+    case KIND_GAS_TOTAL:
+    case KIND_STEAM_TOTAL:
+    case KIND_HEAT_TOTAL:
+        return RRDLAYOUT_DDERIVE;
+    case KIND_FLOW_RATE:
+    case KIND_POWER:
+    case KIND_CONCENTRATION:
+    case KIND_PH:
+    case KIND_INFO:
+        return RRDLAYOUT_GAUGE;
+    }
+    return RRDLAYOUT_GAUGE;
+}
+
+const char *
+rrdlayout_dst_name(enum rrdlayout_dst t)
+{
+    return t == RRDLAYOUT_DDERIVE ? "DDERIVE" : "GAUGE";
+}
+
+unsigned long
+rrdlayout_heartbeat(unsigned long step, double interval)
+{
+    unsigned long hb = 2 * step;
+    double t = ceil(3 * interval);
+
+    /* A heartbeat beyond ~30 years means nothing; keep the cast defined. */
+    if (t > 1e9)
+        t = 1e9;
+    if (t > (double)hb)
+        hb = (unsigned long)t;
+    return hb;
+}
+
+bool
+rrdlayout_ds_name_ok(const char *name)
+{
+    size_t n;
+
+    for (n = 0; name[n] != '\0'; n++) {
+        char ch = name[n];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9') || ch == '_' || ch == '-'))
+            return false;
+    }
+    return n >= 1 && n < CONF_DS_MAX;
+}
+
+int
+rrdlayout_format_value(char *buf, size_t len, double v)
+{
+    char tmp[32];
+    int n, prec;
+
+    if (!isfinite(v)) {
+        n = snprintf(tmp, sizeof(tmp), "U");
+    } else {
+        for (prec = 15;; prec++) {
+            n = snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
+            if (prec == 17 || strtod(tmp, NULL) == v)
+                break;
+        }
+    }
+    if (n < 0 || (size_t)n >= len)
+        return -1;
+    memcpy(buf, tmp, (size_t)n + 1);
+    return n;
+}
+
+size_t
+rrdlayout_update_max(size_t n)
+{
+    /* "-9223372036854775808" and NUL, then ":" and a value per value. */
+    return 21 + n * (1 + RRDLAYOUT_NUM_MAX);
+}
+
+int
+rrdlayout_format_update(char *buf, size_t len, int64_t ts, const double *values,
+                        size_t n)
+{
+    size_t pos, i;
+    int k;
+
+    k = fitted(snprintf(buf, len, "%" PRId64, ts), len);
+    if (k < 0)
+        return -1;
+    pos = (size_t)k;
+    for (i = 0; i < n; i++) {
+        if (pos + 1 >= len)
+            return -1;
+        buf[pos++] = ':';
+        k = rrdlayout_format_value(buf + pos, len - pos, values[i]);
+        if (k < 0)
+            return -1;
+        pos += (size_t)k;
+    }
+    return pos > INT_MAX ? -1 : (int)pos;
+}
+
+int
+rrdlayout_ds_def(char *buf, size_t len, const char *name,
+                 enum rrdlayout_dst type, unsigned long heartbeat, double min,
+                 double max)
+{
+    char lo[RRDLAYOUT_NUM_MAX + 1], hi[RRDLAYOUT_NUM_MAX + 1];
+
+    rrdlayout_format_value(lo, sizeof(lo), min);
+    rrdlayout_format_value(hi, sizeof(hi), max);
+    return fitted(snprintf(buf, len, "DS:%s:%s:%lu:%s:%s", name,
+                           rrdlayout_dst_name(type), heartbeat, lo, hi),
+                  len);
+}
+
+size_t
+rrdlayout_rras(unsigned long step, struct rrdlayout_rra out[RRDLAYOUT_RRA_MAX])
+{
+    static const struct {
+        unsigned long resolution, span; /* seconds */
+    } res[] = {
+        {60, 2 * 86400UL},
+        {300, 14 * 86400UL},
+        {3600, 400 * 86400UL},
+        {86400, 3653 * 86400UL},
+    };
+    static const char *const cfs[] = {"AVERAGE", "MIN", "MAX"};
+    const size_t nres = sizeof(res) / sizeof(res[0]);
+    unsigned long ppr[sizeof(res) / sizeof(res[0])];
+    size_t i, j, n = 0;
+
+    if (step == 0)
+        return 0;
+    for (i = 0; i < nres; i++)
+        ppr[i] = res[i].resolution <= step
+                     ? 1
+                     : (res[i].resolution + step - 1) / step;
+    for (i = 0; i < nres; i++) {
+        unsigned long row_secs = ppr[i] * step, rows;
+
+        if (i + 1 < nres && ppr[i + 1] == ppr[i])
+            continue; /* same resolution, and the next one lasts longer */
+        rows = (res[i].span + row_secs - 1) / row_secs;
+        for (j = 0; j < sizeof(cfs) / sizeof(cfs[0]); j++) {
+            out[n].cf = cfs[j];
+            out[n].pdp_per_row = ppr[i];
+            out[n].rows = rows;
+            n++;
+        }
+    }
+    return n;
+}
+
+int
+rrdlayout_rra_def(char *buf, size_t len, const struct rrdlayout_rra *r)
+{
+    return fitted(snprintf(buf, len, "RRA:%s:" XFF ":%lu:%lu", r->cf,
+                           r->pdp_per_row, r->rows),
+                  len);
+}
+
+/* Length of rrd_dir without trailing slashes, or -1 if it is unset. */
+static int
+dir_len(const struct conf *c)
+{
+    const char *d = c->storage.rrd_dir;
+    size_t n;
+
+    if (d == NULL || d[0] == '\0')
+        return -1;
+    n = strlen(d);
+    while (n > 0 && d[n - 1] == '/')
+        n--;
+    return n > INT_MAX ? -1 : (int)n;
+}
+
+/* The directory under rrd_dir of an enterprise index (-1: the park). */
+static const char *
+owner_dir(const struct conf *c, int enterprise)
+{
+    if (enterprise == -1)
+        return RRDLAYOUT_PARK_DIR;
+    if (enterprise < 0 || (size_t)enterprise >= c->nenterprises)
+        return NULL;
+    return c->enterprises[enterprise].id;
+}
+
+static int
+file_path(const struct conf *c, const char *dir, const char *prefix,
+          const char *name, char *buf, size_t len)
+{
+    int dl = dir_len(c);
+
+    if (dl < 0 || dir == NULL)
+        return -1;
+    return fitted(snprintf(buf, len, "%.*s/%s/%s%s.rrd", dl, c->storage.rrd_dir,
+                           dir, prefix, name),
+                  len);
+}
+
+int
+rrdlayout_meter_path(const struct conf *c, int meter, char *buf, size_t len)
+{
+    const struct conf_meter *m;
+
+    if (meter < 0 || (size_t)meter >= c->nmeters)
+        return -1;
+    m = &c->meters[meter];
+    return file_path(c, owner_dir(c, m->enterprise), "", m->id, buf, len);
+}
+
+static const struct conf_quota *
+find_quota(const struct conf *c, int enterprise, int quota)
+{
+    const struct conf_quota *qs;
+    size_t nq;
+
+    if (enterprise == -1) {
+        qs = c->park.quotas;
+        nq = c->park.nquotas;
+    } else if (enterprise >= 0 && (size_t)enterprise < c->nenterprises) {
+        qs = c->enterprises[enterprise].quotas;
+        nq = c->enterprises[enterprise].nquotas;
+    } else {
+        return NULL;
+    }
+    if (quota < 0 || (size_t)quota >= nq)
+        return NULL;
+    return &qs[quota];
+}
+
+int
+rrdlayout_quota_path(const struct conf *c, int enterprise, int quota, char *buf,
+                     size_t len)
+{
+    const struct conf_quota *q = find_quota(c, enterprise, quota);
+
+    if (q == NULL)
+        return -1;
+    return file_path(c, owner_dir(c, enterprise), "quota-", q->id, buf, len);
+}
+
+int
+rrdlayout_capacity_path(const struct conf *c, char *buf, size_t len)
+{
+    return file_path(c, RRDLAYOUT_PARK_DIR, "", "capacity", buf, len);
+}
+
+int
+rrdlayout_meter_template(const struct conf *c, int meter, char *buf, size_t len)
+{
+    const struct conf_profile *p;
+    size_t i, pos = 0;
+
+    if (meter < 0 || (size_t)meter >= c->nmeters || len == 0)
+        return -1;
+    p = &c->profiles[c->meters[meter].profile];
+    buf[0] = '\0';
+    for (i = 0; i < p->npoints; i++) {
+        int k = fitted(snprintf(buf + pos, len - pos, "%s%s", i ? ":" : "",
+                                p->points[i].name),
+                       len - pos);
+        if (k < 0)
+            return -1;
+        pos += (size_t)k;
+    }
+    return pos > INT_MAX ? -1 : (int)pos;
+}
+
+/* A data source to lay out. */
+struct spec {
+    const char *name;
+    enum rrdlayout_dst dst;
+};
+
+/* Appends to the pool of a layout being built. */
+struct pool {
+    char *p;
+    size_t left;
+};
+
+static const char *pool_put(struct pool *pl, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static const char *
+pool_put(struct pool *pl, const char *fmt, ...)
+{
+    va_list ap;
+    char *start = pl->p;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(pl->p, pl->left, fmt, ap);
+    va_end(ap);
+    if (n < 0 || (size_t)n >= pl->left)
+        return NULL;
+    pl->p += n + 1;
+    pl->left -= (size_t)n + 1;
+    return start;
+}
+
+/* Lays out a file at `path` (rrd_dir is its first dl bytes) holding the DS
+ * of `ds`. One allocation: the struct, the pointer arrays, then the strings. */
+static struct rrdlayout *
+build(const char *what, const char *path, int dl, unsigned long step,
+      unsigned long heartbeat, const struct spec *ds, size_t nds, char *err,
+      size_t errlen)
+{
+    struct rrdlayout_rra rras[RRDLAYOUT_RRA_MAX];
+    size_t nrra = rrdlayout_rras(step, rras), i, j, poolsize;
+    struct rrdlayout *l;
+    struct pool pl;
+    char *tp;
+
+    if (nds == 0) {
+        errf(err, errlen, "%s: no data sources", what);
+        return NULL;
+    }
+    if (nrra == 0) {
+        errf(err, errlen, "%s: bad rrd_step %lu", what, step);
+        return NULL;
+    }
+    for (i = 0; i < nds; i++) {
+        if (!rrdlayout_ds_name_ok(ds[i].name)) {
+            errf(err, errlen,
+                 "%s: \"%s\" is not an RRD data source name "
+                 "(1 to 19 of A-Z a-z 0-9 _ -)",
+                 what, ds[i].name);
+            return NULL;
+        }
+        for (j = 0; j < i; j++) {
+            if (strcmp(ds[i].name, ds[j].name) == 0) {
+                errf(err, errlen, "%s: data source \"%s\" twice", what,
+                     ds[i].name);
+                return NULL;
+            }
+        }
+    }
+
+    poolsize = strlen(path) + 1 + nds * (2 * CONF_DS_MAX + DS_DEF_MAX) +
+               nrra * RRA_DEF_MAX;
+    l = calloc(1, sizeof(*l) + (2 * nds + nrra) * sizeof(char *) + poolsize);
+    if (l == NULL) {
+        errf(err, errlen, "%s: out of memory", what);
+        return NULL;
+    }
+    l->ds_names = (const char **)(l + 1);
+    l->argv = l->ds_names + nds;
+    pl.p = (char *)(l->argv + nds + nrra);
+    pl.left = poolsize;
+
+    /* Room for the path is counted exactly: this cannot fail. */
+    l->path = (char *)pool_put(&pl, "%s", path);
+    l->relpath = path[dl] == '/' ? l->path + dl + 1 : l->path;
+    l->step = step;
+    l->nds = nds;
+    l->argc = (int)(nds + nrra);
+    l->line_max = rrdlayout_update_max(nds);
+    for (i = 0; i < nds; i++)
+        l->ds_names[i] = pool_put(&pl, "%s", ds[i].name);
+    /* The template: the names again, joined by ':' (the pool has room for
+     * each name twice; names are at most CONF_DS_MAX - 1 bytes). */
+    tp = pl.p;
+    for (i = 0; i < nds; i++) {
+        size_t n = strlen(ds[i].name);
+
+        if (i > 0)
+            *pl.p++ = ':';
+        memcpy(pl.p, ds[i].name, n);
+        pl.p += n;
+    }
+    *pl.p++ = '\0';
+    pl.left -= (size_t)(pl.p - tp);
+    l->template_ = tp;
+    for (i = 0; i < nds; i++) {
+        char def[DS_DEF_MAX];
+        bool total = ds[i].dst == RRDLAYOUT_DDERIVE;
+
+        rrdlayout_ds_def(def, sizeof(def), ds[i].name, ds[i].dst, heartbeat,
+                         total ? 0.0 : NAN, NAN);
+        l->argv[i] = pool_put(&pl, "%s", def);
+    }
+    for (i = 0; i < nrra; i++) {
+        char def[RRA_DEF_MAX];
+
+        rrdlayout_rra_def(def, sizeof(def), &rras[i]);
+        l->argv[nds + i] = pool_put(&pl, "%s", def);
+    }
+    /* The pool is an upper bound; check anyway. */
+    for (i = 0; i < (size_t)l->argc; i++) {
+        if (l->argv[i] == NULL) {
+            errf(err, errlen, "%s: layout overflow", what);
+            free(l);
+            return NULL;
+        }
+    }
+    return l;
+}
+
+struct rrdlayout *
+rrdlayout_meter(const struct conf *c, int meter, char *err, size_t errlen)
+{
+    const struct conf_meter *m;
+    const struct conf_profile *p;
+    struct rrdlayout *l;
+    struct spec *ds;
+    char path[PATH_MAX], what[CONF_ID_MAX + 8];
+    size_t i;
+
+    if (meter < 0 || (size_t)meter >= c->nmeters) {
+        errf(err, errlen, "meter index %d out of range", meter);
+        return NULL;
+    }
+    m = &c->meters[meter];
+    snprintf(what, sizeof(what), "meter %s", m->id);
+    if (rrdlayout_meter_path(c, meter, path, sizeof(path)) < 0) {
+        errf(err, errlen, "%s: RRD path too long or rrd_dir unset", what);
+        return NULL;
+    }
+    p = &c->profiles[m->profile];
+    ds = calloc(p->npoints ? p->npoints : 1, sizeof(*ds));
+    if (ds == NULL) {
+        errf(err, errlen, "%s: out of memory", what);
+        return NULL;
+    }
+    for (i = 0; i < p->npoints; i++) {
+        ds[i].name = p->points[i].name;
+        ds[i].dst = rrdlayout_kind_dst(p->points[i].kind);
+    }
+    l = build(
+        what, path, dir_len(c), (unsigned long)c->storage.rrd_step,
+        rrdlayout_heartbeat((unsigned long)c->storage.rrd_step, m->interval),
+        ds, p->npoints, err, errlen);
+    free(ds);
+    return l;
+}
+
+struct rrdlayout *
+rrdlayout_quota(const struct conf *c, int enterprise, int quota,
+                double interval, char *err, size_t errlen)
+{
+    static const struct spec ds[] = {
+        {"used", RRDLAYOUT_GAUGE},
+        {"limit", RRDLAYOUT_GAUGE},
+        {"projected", RRDLAYOUT_GAUGE},
+    };
+    const struct conf_quota *q = find_quota(c, enterprise, quota);
+    char path[PATH_MAX], what[2 * CONF_ID_MAX + 16];
+    unsigned long step = (unsigned long)c->storage.rrd_step;
+
+    if (q == NULL) {
+        errf(err, errlen, "quota %d of enterprise %d out of range", quota,
+             enterprise);
+        return NULL;
+    }
+    snprintf(what, sizeof(what), "quota %s/%s", owner_dir(c, enterprise),
+             q->id);
+    if (rrdlayout_quota_path(c, enterprise, quota, path, sizeof(path)) < 0) {
+        errf(err, errlen, "%s: RRD path too long or rrd_dir unset", what);
+        return NULL;
+    }
+    return build(what, path, dir_len(c), step,
+                 rrdlayout_heartbeat(step, interval), ds,
+                 sizeof(ds) / sizeof(ds[0]), err, errlen);
+}
+
+struct rrdlayout *
+rrdlayout_capacity(const struct conf *c, double interval, char *err,
+                   size_t errlen)
+{
+    static const struct spec ds[] = {
+        {"inflow", RRDLAYOUT_GAUGE},
+        {"capacity", RRDLAYOUT_GAUGE},
+        {"headroom", RRDLAYOUT_GAUGE},
+    };
+    char path[PATH_MAX];
+    unsigned long step = (unsigned long)c->storage.rrd_step;
+
+    if (rrdlayout_capacity_path(c, path, sizeof(path)) < 0) {
+        errf(err, errlen, "park capacity: RRD path too long or rrd_dir unset");
+        return NULL;
+    }
+    return build("park capacity", path, dir_len(c), step,
+                 rrdlayout_heartbeat(step, interval), ds,
+                 sizeof(ds) / sizeof(ds[0]), err, errlen);
+}
+
+void
+rrdlayout_free(struct rrdlayout *l)
+{
+    free(l);
+}

@@ -1,1 +1,440 @@
-/* placeholder */
+/* The RRD store: the only librrd user; maps librrd's errors once, here. */
+#include "rrd/rrd_store.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <rrd.h>
+#include <rrd_client.h>
+
+#include "rrd/rrd_layout.h"
+
+#define DIR_MODE 0750
+
+struct meter {
+    struct rrdlayout *lay;
+    const char *name; /* the file as librrd gets it: path, or relpath (TCP) */
+    int64_t last;     /* last second written; valid when ready */
+    bool ready;       /* the file exists with our data sources */
+    bool mismatch;    /* the file has other data sources: refused */
+    bool dirty;       /* updated through rrdcached since the last flush */
+};
+
+struct rrdstore {
+    char *daemon; /* rrdcached address, NULL: write the files directly */
+    bool remote;  /* rrdcached over TCP: files named relative to rrd_dir */
+    struct meter *m;
+    size_t nmeters;
+    char *line; /* the update line being sent, line_max bytes */
+    size_t line_max;
+};
+
+/* Stores using librrd's one rrdcached connection. */
+static int daemon_users;
+
+static void errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err == NULL || errlen == 0)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* librrd's error for a failed call that returned `status`: the thread's
+ * librrd error if set; else, for the rrdcached client, a positive status is
+ * an errno value. */
+static void
+rrd_errf(char *err, size_t errlen, const char *op, const char *file, int status)
+{
+    const char *msg;
+
+    if (rrd_test_error())
+        msg = rrd_get_error();
+    else if (status > 0)
+        msg = strerror(status);
+    else
+        msg = "failed (no detail from librrd)";
+    errf(err, errlen, "rrd %s %s: %s", op, file, msg);
+}
+
+/* Make the directories above `path` (not the file itself). */
+static int
+mkdir_parents(const char *path, char *err, size_t errlen)
+{
+    char buf[PATH_MAX];
+    size_t n = strlen(path), i;
+
+    if (n >= sizeof(buf)) {
+        errf(err, errlen, "%s: path too long", path);
+        return -1;
+    }
+    memcpy(buf, path, n + 1);
+    for (i = 1; i < n; i++) {
+        if (buf[i] != '/' || buf[i - 1] == '/')
+            continue;
+        buf[i] = '\0';
+        if (mkdir(buf, DIR_MODE) != 0 && errno != EEXIST) {
+            errf(err, errlen, "mkdir %s: %s", buf, strerror(errno));
+            return -1;
+        }
+        buf[i] = '/';
+    }
+    return 0;
+}
+
+static int
+daemon_connect(struct rrdstore *st, char *err, size_t errlen)
+{
+    int status;
+
+    if (rrdc_is_connected(st->daemon))
+        return 0;
+    rrd_clear_error();
+    status = rrdc_connect(st->daemon);
+    if (status != 0 || !rrdc_is_connected(st->daemon)) {
+        rrd_errf(err, errlen, "connect", st->daemon, status);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+mismatch_err(const struct meter *m, char *err, size_t errlen)
+{
+    errf(err, errlen,
+         "%s: its data sources are not the meter's points (%s); move the "
+         "file aside to start a new one",
+         m->name, m->lay->template_);
+}
+
+/* Check an rrd_info list of m's file: its data sources must be the layout's,
+ * in order. Sets m->last from last_update and m->ready, or m->mismatch. */
+static int
+check_info(struct meter *m, const rrd_info_t *info, char *err, size_t errlen)
+{
+    const struct rrdlayout *l = m->lay;
+    const rrd_info_t *i;
+    size_t seen = 0;
+    bool have_last = false, same = true;
+    unsigned long last = 0;
+
+    for (i = info; i != NULL; i = i->next) {
+        const char *end;
+        size_t len;
+
+        if (i->type == RD_I_CNT && strcmp(i->key, "last_update") == 0) {
+            last = i->value.u_cnt;
+            have_last = true;
+            continue;
+        }
+        if (i->type != RD_I_CNT || strncmp(i->key, "ds[", 3) != 0 ||
+            (end = strstr(i->key, "].index")) == NULL || end[7] != '\0')
+            continue;
+        len = (size_t)(end - (i->key + 3));
+        seen++;
+        if (i->value.u_cnt >= l->nds ||
+            strncmp(l->ds_names[i->value.u_cnt], i->key + 3, len) != 0 ||
+            l->ds_names[i->value.u_cnt][len] != '\0')
+            same = false;
+    }
+    if (!have_last || last > INT64_MAX) {
+        errf(err, errlen, "rrd info %s: no last_update", m->name);
+        return -1;
+    }
+    if (!same || seen != l->nds) {
+        m->mismatch = true;
+        mismatch_err(m, err, errlen);
+        return -1;
+    }
+    m->last = (int64_t)last;
+    m->ready = true;
+    return 0;
+}
+
+/* First sight of m's file (or after an error): create it, or read its last
+ * update and check its data sources. */
+static int
+prepare(struct rrdstore *st, struct meter *m, int64_t sec, char *err,
+        size_t errlen)
+{
+    const struct rrdlayout *l = m->lay;
+    rrd_info_t *info;
+    struct stat sb;
+    char why[256];
+    int status;
+
+    if (st->daemon == NULL) {
+        if (stat(l->path, &sb) == 0) {
+            rrd_clear_error();
+            if ((info = rrd_info_r(l->path)) == NULL) {
+                rrd_errf(err, errlen, "info", l->path, 0);
+                return -1;
+            }
+            status = check_info(m, info, err, errlen);
+            rrd_info_free(info);
+            return status;
+        }
+        if (errno != ENOENT) {
+            errf(err, errlen, "%s: %s", l->path, strerror(errno));
+            return -1;
+        }
+        if (mkdir_parents(l->path, err, errlen) < 0)
+            return -1;
+        rrd_clear_error();
+        status =
+            rrd_create_r2(l->path, l->step, (time_t)(sec - 1),
+                          1 /* no_overwrite */, NULL, NULL, l->argc, l->argv);
+        if (status != 0) {
+            rrd_errf(err, errlen, "create", l->path, 0);
+            return -1;
+        }
+        m->last = sec - 1;
+        m->ready = true;
+        return 0;
+    }
+
+    if (daemon_connect(st, err, errlen) < 0)
+        return -1;
+    /* Through a unix socket librrd resolves the directory of every file it
+     * names (realpath) and sends nothing if that fails: make it first. */
+    if (!st->remote && mkdir_parents(l->path, err, errlen) < 0)
+        return -1;
+    /* FLUSH writes what rrdcached holds for the file, so that INFO shows
+     * its true last update (LAST is rounded down to the step). */
+    rrd_clear_error();
+    rrdc_flush(m->name);
+    rrd_clear_error();
+    if ((info = rrdc_info(m->name)) != NULL) {
+        status = check_info(m, info, err, errlen);
+        rrd_info_free(info);
+        return status;
+    }
+    /* No file we can read: create it. FORGET first: what rrdcached may
+     * still hold for a file that is gone (moved aside) cannot be written,
+     * and its last update time would refuse ours. */
+    snprintf(why, sizeof(why), "%s",
+             rrd_test_error() ? rrd_get_error() : "failed");
+    rrd_clear_error();
+    rrdc_forget(m->name);
+    rrd_clear_error();
+    status = rrdc_create(m->name, l->step, (time_t)(sec - 1),
+                         1 /* no_overwrite */, l->argc, l->argv);
+    if (status != 0) {
+        char cwhy[256];
+
+        rrd_errf(cwhy, sizeof(cwhy), "create", m->name, status);
+        errf(err, errlen, "rrd info %s: %s; %s", m->name, why, cwhy);
+        /* rrdcached 1.7 answers some CREATE errors with two lines, which
+         * would shift every later answer: start a fresh connection. */
+        rrdc_disconnect();
+        return -1;
+    }
+    m->last = sec - 1;
+    m->ready = true;
+    return 0;
+}
+
+/* Bytes of the rrdcached commands for m, to check against RRD_CMD_MAX. */
+static size_t
+daemon_cmd_len(const struct meter *m)
+{
+    const struct rrdlayout *l = m->lay;
+    size_t create = 64 + strlen(l->path), update, i;
+
+    for (i = 0; i < (size_t)l->argc; i++)
+        create += strlen(l->argv[i]) + 1;
+    update = 16 + strlen(l->path) + l->line_max;
+    return create > update ? create : update;
+}
+
+struct rrdstore *
+rrdstore_open(const struct conf *c, char *err, size_t errlen)
+{
+    struct rrdstore *st;
+    size_t i;
+
+    if (c->storage.rrd_step <= 0) {
+        errf(err, errlen, "rrd_step %d is not positive", c->storage.rrd_step);
+        return NULL;
+    }
+    st = calloc(1, sizeof(*st));
+    if (st == NULL || (c->nmeters > 0 &&
+                       (st->m = calloc(c->nmeters, sizeof(*st->m))) == NULL))
+        goto nomem;
+    st->nmeters = c->nmeters;
+    st->line_max = rrdlayout_update_max(0);
+    if (c->storage.rrdcached != NULL && c->storage.rrdcached[0] != '\0') {
+        const char *a = c->storage.rrdcached;
+
+        if ((st->daemon = strdup(a)) == NULL)
+            goto nomem;
+        st->remote = strncmp(a, "unix:", 5) != 0 && a[0] != '/';
+    }
+    for (i = 0; i < st->nmeters; i++) {
+        struct meter *m = &st->m[i];
+
+        if ((m->lay = rrdlayout_meter(c, (int)i, err, errlen)) == NULL)
+            goto fail;
+        m->name = st->remote ? m->lay->relpath : m->lay->path;
+        if (m->lay->line_max > st->line_max)
+            st->line_max = m->lay->line_max;
+        if (st->daemon != NULL && daemon_cmd_len(m) > RRD_CMD_MAX) {
+            errf(err, errlen,
+                 "meter %s: %zu points are too many for rrdcached's %d-byte "
+                 "commands",
+                 c->meters[i].id, m->lay->nds, RRD_CMD_MAX);
+            goto fail;
+        }
+    }
+    if ((st->line = malloc(st->line_max)) == NULL)
+        goto nomem;
+    if (st->daemon != NULL) {
+        if (daemon_connect(st, err, errlen) < 0)
+            goto fail;
+        daemon_users++;
+    }
+    return st;
+
+nomem:
+    errf(err, errlen, "rrd store: out of memory");
+fail:
+    if (st != NULL) {
+        free(st->daemon); /* not counted in daemon_users yet */
+        st->daemon = NULL;
+    }
+    rrdstore_close(st);
+    return NULL;
+}
+
+int
+rrdstore_update_meter(struct rrdstore *st, int meter, double ts,
+                      const double *values, char *err, size_t errlen)
+{
+    struct meter *m;
+    int64_t sec;
+    int status;
+
+    if (meter < 0 || (size_t)meter >= st->nmeters) {
+        errf(err, errlen, "rrd update: meter index %d out of range", meter);
+        return -1;
+    }
+    m = &st->m[meter];
+    /* 1980 .. 5138: a time rrdtool takes, and an exact int64 conversion. */
+    if (!(ts >= 315532800.0 && ts < 1e11)) {
+        errf(err, errlen, "rrd update %s: bad timestamp %.17g", m->name, ts);
+        return -1;
+    }
+    sec = (int64_t)floor(ts);
+    if (m->mismatch) {
+        mismatch_err(m, err, errlen);
+        return -1;
+    }
+    if (!m->ready && prepare(st, m, sec, err, errlen) < 0)
+        return -1;
+    if (sec <= m->last)
+        return RRDSTORE_SKIPPED;
+    if (rrdlayout_format_update(st->line, st->line_max, sec, values,
+                                m->lay->nds) < 0) {
+        errf(err, errlen, "rrd update %s: line too long", m->name);
+        return -1;
+    }
+
+    if (st->daemon == NULL) {
+        const char *argv[1] = {st->line};
+
+        rrd_clear_error();
+        status = rrd_update_r(m->lay->path, m->lay->template_, 1, argv);
+        if (status != 0) {
+            rrd_errf(err, errlen, "update", m->name, 0);
+            m->ready = false;
+            return -1;
+        }
+    } else {
+        const char *const vals[1] = {st->line};
+
+        if (daemon_connect(st, err, errlen) < 0) {
+            m->ready = false;
+            return -1;
+        }
+        rrd_clear_error();
+        status = rrdc_update(m->name, 1, vals);
+        if (status != 0) {
+            rrd_errf(err, errlen, "update", m->name, status);
+            m->ready = false;
+            return -1;
+        }
+        m->dirty = true;
+    }
+    m->last = sec;
+    return 0;
+}
+
+int
+rrdstore_flush(struct rrdstore *st, char *err, size_t errlen)
+{
+    size_t i, failed = 0;
+    char first[512] = "";
+
+    if (st->daemon == NULL)
+        return 0;
+    for (i = 0; i < st->nmeters; i++) {
+        struct meter *m = &st->m[i];
+        int status;
+
+        if (!m->dirty)
+            continue;
+        if (daemon_connect(st, failed ? NULL : first, sizeof(first)) < 0) {
+            for (; i < st->nmeters; i++) /* no daemon: all of them fail */
+                failed += st->m[i].dirty;
+            break;
+        }
+        rrd_clear_error();
+        status = rrdc_flush(m->name);
+        if (status == 0) {
+            m->dirty = false;
+            continue;
+        }
+        if (failed++ == 0)
+            rrd_errf(first, sizeof(first), "flush", m->name, status);
+    }
+    if (failed == 0)
+        return 0;
+    if (failed == 1)
+        errf(err, errlen, "%s", first);
+    else
+        errf(err, errlen, "%s (and %zu more files)", first, failed - 1);
+    return -1;
+}
+
+void
+rrdstore_close(struct rrdstore *st)
+{
+    size_t i;
+
+    if (st == NULL)
+        return;
+    if (st->daemon != NULL && --daemon_users == 0)
+        rrdc_disconnect();
+    for (i = 0; i < st->nmeters; i++)
+        rrdlayout_free(st->m[i].lay);
+    free(st->m);
+    free(st->line);
+    free(st->daemon);
+    free(st);
+}

@@ -138,7 +138,7 @@ PY
 }
 wait_until 15 "RRD files with every value" check_rrd
 check_rrd
-rrdtool info "$T/rrd/acme/m-float32.rrd" | grep -q 'ds\[total\].type = "DERIVE"' || fail "total is not DERIVE"
+rrdtool info "$T/rrd/acme/m-float32.rrd" | grep -q 'ds\[total\].type = "DERIVE"' || fail "total is not DDERIVE"
 rrdtool info "$T/rrd/acme/m-float32.rrd" | grep -q 'ds\[f32_abcd\].type = "GAUGE"' \
   || rrdtool info "$T/rrd/acme/m-float32.rrd" | grep -q 'ds\[float32_abcd\].type = "GAUGE"' || fail "points are not GAUGE"
 

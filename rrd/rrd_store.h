@@ -1,0 +1,65 @@
+/* The RRD store: creates and updates the meters' RRD files (DESIGN §7),
+ * directly with librrd or through rrdcached. The only librrd user. */
+#ifndef ECMON_RRD_STORE_H
+#define ECMON_RRD_STORE_H
+
+#include <stddef.h>
+
+#include "config/config.h"
+
+/* rrdstore_update_meter: the update was not newer than the file's last. */
+#define RRDSTORE_SKIPPED 1
+
+struct rrdstore;
+
+/* Open a store for the meters of c (storage.rrd_dir, rrd_step, rrdcached).
+ * Lays out every meter's file now (nothing is created yet) and, when
+ * storage.rrdcached is set, connects to it ("unix:/path", "/path",
+ * "host:port", "[v6addr]:port"). The store copies what it needs; c may be
+ * freed afterwards. Returns NULL with a message in err on a meter whose
+ * points cannot be RRD data sources, an rrdcached that does not answer, or
+ * no memory.
+ *
+ * rrdcached: through a unix socket, files are named by their absolute path
+ * and ecmond makes their directories (so rrdcached must see the same
+ * filesystem, with write access to those 0750 directories, e.g. the same
+ * user or group). Through TCP, files are named relative to rrd_dir, so
+ * rrdcached must run with -b set to that directory, and with -R to create
+ * the enterprise directories. A meter with so many points that an update or
+ * create does not fit rrdcached's 4096-byte command line is refused here.
+ * librrd's rrdcached client is one connection per process: open at most one
+ * store with rrdcached at a time (a new one before closing the old is fine
+ * when both use the same address). The process must ignore SIGPIPE: librrd
+ * writes to the socket without MSG_NOSIGNAL.
+ *
+ * A store is used by one thread at a time. */
+struct rrdstore *rrdstore_open(const struct conf *c, char *err, size_t errlen);
+
+/* Write one reading of meter (index into c->meters) at ts (Unix seconds,
+ * truncated to the whole second, 1980 or later): values has one value per
+ * profile point, in profile order, NAN (or an infinity) for unknown; they go
+ * into the file in one update. The first update of a meter creates its file
+ * (and directories) with --start ts-1 if it is missing; if the file exists it
+ * reads its last update time and checks that its data sources are the
+ * profile's points, in order (refusing the meter until the next open if
+ * not: move the file aside to start a new one).
+ * Returns 0 when written, RRDSTORE_SKIPPED (nothing written, not an error)
+ * when ts is not in a later second than the file's last update (rrdtool
+ * accepts at most one update per second), or -1 with a message in err. After
+ * an error the next update reads the file's state again. No allocation in
+ * the steady state (librrd allocates inside). */
+int rrdstore_update_meter(struct rrdstore *st, int meter, double ts,
+                          const double *values, char *err, size_t errlen);
+
+/* Through rrdcached: write out the files updated since the last flush (each
+ * FLUSH waits until rrdcached has written the file). Directly: nothing to
+ * do. Returns 0, or -1 with a message in err naming the first failure and
+ * how many others failed (those stay to be flushed next time). */
+int rrdstore_flush(struct rrdstore *st, char *err, size_t errlen);
+
+/* Free the store; with rrdcached, disconnect when no other store uses the
+ * connection. Does not flush: call rrdstore_flush first on shutdown. NULL
+ * is allowed. */
+void rrdstore_close(struct rrdstore *st);
+
+#endif
