@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #define CONF_ID_MAX 64   /* ids: [a-z0-9_-]+, at most 63 chars */
+#define CONF_PARK_ID "park" /* reserved: the park's own meters and quotas */
 #define CONF_DS_MAX 20   /* point names become RRD DS names: <= 19 chars */
 
 enum conf_table { TABLE_HOLDING, TABLE_INPUT };
@@ -136,7 +137,7 @@ struct conf_meter {
     char id[CONF_ID_MAX];
     int enterprise; /* index into conf.enterprises; -1 for park meters */
     int bus;        /* index into conf.buses */
-    int slave;      /* Modbus unit id 0..247 (0 only on TCP) */
+    int slave;      /* Modbus unit id 1..247 (on TCP also 0 and 255) */
     int profile;    /* index into conf.profiles */
     double interval; /* seconds, > 0 */
     double ct, pt;   /* ratios, default 1 */
@@ -201,6 +202,8 @@ struct conf {
         struct conf_ref wwtp_inflow;
         struct conf_quota *quotas;
         size_t nquotas;
+        int *meters; /* the park's own meters (enterprise -1), into conf.meters */
+        size_t nmeters;
     } park;
     struct {
         char *host; /* default 127.0.0.1 */
@@ -227,7 +230,9 @@ struct conf {
     size_t nprofile_dirs;
     struct conf_bus *buses;
     size_t nbuses;
-    struct conf_profile *profiles; /* inline first, then library ones */
+    struct conf_profile *profiles; /* inline first, then library ones
+                                      (sorted by file name) that no inline
+                                      profile overrides */
     size_t nprofiles;
     struct conf_meter *meters; /* all meters, enterprise order */
     size_t nmeters;
@@ -267,7 +272,10 @@ struct conf_errors {
 
 /* Load and validate the configuration at `path`. Returns the config, or NULL
  * with every error found appended to `errs` (all of them, not only the
- * first). The caller frees both with conf_free / conf_errors_free. */
+ * first). The caller frees both with conf_free / conf_errors_free.
+ * Relative @include paths (also those in included files) and relative
+ * profile_dirs resolve from the directory of `path`; libconfig 1.5 cannot
+ * mix in absolute @include paths, so those are an error. */
 struct conf *conf_load(const char *path, struct conf_errors *errs);
 
 /* Same, from an in-memory buffer; `name` is used as the file name in
@@ -279,8 +287,24 @@ struct conf *conf_load_string(const char *text, const char *name,
 void conf_free(struct conf *conf);
 void conf_errors_free(struct conf_errors *errs);
 
-/* Print the normalized config (every default made explicit, profiles
- * expanded, stable order) in libconfig syntax that conf_load accepts. */
+/* Append "file:line: message" to errs (just "file: message" when src->line
+ * is 0). Control characters in the message become '?', so that every error
+ * stays on one line. Aborts if memory runs out. */
+void conf_errors_add(struct conf_errors *errs, const struct conf_src *src,
+                     const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Cross-reference checks of a config whose meters' bus and profile indices
+ * are already resolved (-1 where unknown): duplicate ids, dangling or
+ * wrongly-typed `meter.point` references (which it resolves), overlapping
+ * registers, quotas that nothing can measure. Appends every error to errs
+ * and returns how many it found. Called by the loader. */
+size_t conf_validate(struct conf *conf, struct conf_errors *errs);
+
+/* Print the normalized config (every default made explicit, the profiles
+ * that meters use expanded inline after `profile_dirs = [ ];`, stable
+ * order, floats that reparse exactly) in libconfig syntax that conf_load
+ * reads back to the same print. Never reads password_file. */
 void conf_print(const struct conf *conf, FILE *out);
 
 /* Name tables for printing and messages. */
@@ -289,6 +313,9 @@ const char *conf_kind_name(enum conf_kind k);
 const char *conf_pollutant_name(enum conf_pollutant p);
 const char *conf_measure_unit(const struct conf_quota *q);
 const char *conf_period_name(enum conf_period p);
+/* A quota's measure as written in the config ("cod_kg"), in buf. */
+const char *conf_measure_name(const struct conf_quota *q, char *buf,
+                              size_t len);
 /* Registers a point occupies: 1, 2, 3 or 4. */
 int conf_type_width(enum conf_type t);
 

@@ -286,7 +286,7 @@ worker_main(void *arg)
 
         double start = mono_now();
         double ts = start + w->clock_off;
-        char err[200] = "";
+        char err[320] = "";
         if (start >= due->dead_retry_at) {
             plan_retry_dead(&due->plan);
             due->dead_retry_at = start + DEAD_RETRY_S;

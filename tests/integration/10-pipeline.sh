@@ -8,7 +8,8 @@ it_setup pipeline
 start_mosquitto
 gw=$(free_port)
 types="uint16:1 int16:1 uint32:2 int32:2 float32:2 uint64:4 int64:4 float64:4 int32+float32:4 uint32+milli:3"
-orders="abcd cdab badc dcba"
+# A one-register value has only two byte orders.
+orders_for() { case $1 in uint16|int16) echo "abcd badc" ;; *) echo "abcd cdab badc dcba" ;; esac; }
 
 # One meter per type, one point per order, 10 registers apart.
 profiles="" meters="" n=0
@@ -16,7 +17,7 @@ for tw in $types; do
   t=${tw%%:*}
   tn=$(echo "$t" | tr -d '+' | tr -c 'a-z0-9\n' '_')
   pts="" a=0
-  for o in $orders; do
+  for o in $(orders_for $t); do
     pts="$pts{ name = \"${tn}_$o\"; kind = \"info\"; unit = \"u\"; table = \"holding\"; address = $a; type = \"$t\"; order = \"$o\"; },"
     a=$((a + 10))
   done
@@ -56,7 +57,7 @@ for tw in $types; do
     uint32+milli) vals="12345.678 0.001 4294967295.999 7" ;;
   esac
   set -- $vals
-  for o in $orders; do
+  for o in $(orders_for $t); do
     sim_cmd "set m-$tn ${tn}_$o $1" >/dev/null
     shift
   done
@@ -83,7 +84,7 @@ for m, p in pts:
     print(m, p, r[1])
 PY
 npoints=$(wc -l < "$T/expected.txt")
-[ "$npoints" -eq 60 ] || fail "expected 60 points, got $npoints"
+[ "$npoints" -eq 56 ] || fail "expected 56 points, got $npoints"
 
 # Wait for one reading of every point, then compare.
 check_mqtt() {
@@ -138,15 +139,15 @@ PY
 }
 wait_until 15 "RRD files with every value" check_rrd
 check_rrd
-rrdtool info "$T/rrd/acme/m-float32.rrd" | grep -q 'ds\[total\].type = "DERIVE"' || fail "total is not DDERIVE"
-rrdtool info "$T/rrd/acme/m-float32.rrd" | grep -q 'ds\[f32_abcd\].type = "GAUGE"' \
-  || rrdtool info "$T/rrd/acme/m-float32.rrd" | grep -q 'ds\[float32_abcd\].type = "GAUGE"' || fail "points are not GAUGE"
+rrdtool info "$T/rrd/acme/m-float32.rrd" > "$T/info.txt"
+grep -q 'ds\[total\].type = "DDERIVE"' "$T/info.txt" || fail "total is not DDERIVE"
+grep -q 'ds\[float32_abcd\].type = "GAUGE"' "$T/info.txt" || fail "points are not GAUGE"
 
 # The daemon's own view agrees, and a clean stop exits 0.
-"$ECMONCTL" -s "$T/ecmond.sock" status | grep -q "10 online of 10" || fail "status: not 10 meters online"
+grep -q "10 online of 10" <<< "$("$ECMONCTL" -s "$T/ecmond.sock" status)" || fail "status: not 10 meters online"
 "$ECMONCTL" -s "$T/ecmond.sock" -j meters | python3 -c '
 import json,sys; j=json.load(sys.stdin)
 assert all(m["state"]=="online" and m["errors"]==0 for m in j["meters"]), j' || fail "meters not all online"
 stop_ecmond || fail "ecmond did not exit 0 on SIGTERM"
 grep -q "ecmon/itpark/status offline" "$T/mqtt.log" || true
-pass "pipeline: 60 points, every type and order, MQTT and RRD equal the simulator"
+pass "pipeline: 56 points, every type and order, MQTT and RRD equal the simulator"

@@ -90,7 +90,7 @@ PY
 
 /usr/bin/python3 "$ECMON_SRC/tests/integration/pymodbus_server.py" "$gw" \
   "$T/registers.json" "$T/pymodbus.ready" >"$T/pymodbus.log" 2>&1 &
-it_track $!
+_it_track $!
 wait_until 15 "pymodbus server" bash -c "exec 3<>/dev/tcp/127.0.0.1/$gw"
 mqtt_sub_bg "$T/mqtt.log" 'ecmon/itpark/acme/#'
 start_ecmond "$T/ecmond.conf"

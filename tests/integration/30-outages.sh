@@ -63,6 +63,6 @@ wait_until 90 "readings after the broker restart" grep -q "ecmon/itpark/acme/acm
 grep -q "ecmon/itpark/status online" "$T/after.log" || fail "park status not online after reconnect"
 grep -q "acme/acme-cod/status" "$T/after.log" || fail "meter status not republished"
 [ "$(grep -c "mqtt 127.0.0.1:$MQTT_PORT: connected" "$T/ecmond.log")" -eq 2 ] || fail "expected two 'connected' lines"
-"$ECMONCTL" -s "$T/ecmond.sock" status | grep -q "2 online of 2" || fail "meters not online"
+grep -q "2 online of 2" <<< "$("$ECMONCTL" -s "$T/ecmond.sock" status)" || fail "meters not online"
 stop_ecmond || fail "ecmond did not exit 0"
 pass "outages: gateway ${OUTAGE_S}s and broker restart survived"
