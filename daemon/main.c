@@ -76,7 +76,10 @@ main(int argc, char **argv)
         case 'd': foreground = 1; break;
         case 'n': check = 1; break;
         case 'v': verbose++; break;
-        case 'r': break;
+        case 'r':
+            fprintf(stderr, "ecmond: -r (replay) comes with the ledger and "
+                            "is not available in this version\n");
+            return 2;
         case 'h': usage(stdout); return 0;
         case 'V': printf("ecmond %s\n", ECMON_VERSION); return 0;
         default: usage(stderr); return 2;
@@ -124,6 +127,10 @@ main(int argc, char **argv)
         }
         close(ready_fd);
     }
+    if (conf->run_as)
+        log_warnx("run_as \"%s\": dropping privileges is not implemented "
+                  "yet; running as the starting user",
+                  conf->run_as);
     int rc = ecmond_run(&d);
     ecmond_stop(&d);
     conf_free(d.conf);

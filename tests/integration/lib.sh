@@ -292,13 +292,22 @@ sim_cmd() {
 # ---- ecmond ----
 
 # start_ecmond CONF: $ECMOND -d -c CONF in the background, ECMOND_PID, log
-# $T/ecmond.log.
+# $T/ecmond.log; returns once it has started (fails if it exits first).
 start_ecmond() {
     local conf=${1:?start_ecmond CONF}
     : "${ECMOND:?ECMOND not set}"
+    local before
+    before=$(grep -c " started: park " "$T/ecmond.log" 2>/dev/null || true)
     (_it_exec "$ECMOND" -d -c "$conf") >>"$T/ecmond.log" 2>&1 &
     ECMOND_PID=$!
     _it_track "$ECMOND_PID"
+    # Ready once it logged its start (control socket, RRD, MQTT, workers up).
+    _it_started "$ECMOND_PID" 20 "ecmond to start" \
+        _it_log_count_above "$T/ecmond.log" " started: park " "${before:-0}"
+}
+
+_it_log_count_above() { # FILE PATTERN N: more than N lines match
+    [[ $(grep -c -- "$2" "$1" 2>/dev/null || true) -gt $3 ]]
 }
 
 # stop_ecmond: SIGTERM, wait up to the deadline; returns its exit status.
