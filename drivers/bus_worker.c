@@ -40,7 +40,7 @@ struct bus_worker {
     struct sampleq *q;
     struct bus_meter *meters;
     size_t nmeters;
-    double clock_off; /* realtime - monotonic at start */
+    double clock_off; /* realtime - monotonic at start: the slots' phase */
     double next_connect;
     double backoff;
     double last_tx; /* monotonic end of the last transaction */
@@ -285,7 +285,10 @@ worker_main(void *arg)
             break;
 
         double start = mono_now();
-        double ts = start + w->clock_off;
+        /* Read the wall clock now: it may have been stepped since start
+         * (NTP on a gateway without RTC), and clock_off would keep every
+         * timestamp off by that step until the next reload. */
+        double ts = real_now();
         char err[320] = "";
         if (start >= due->dead_retry_at) {
             plan_retry_dead(&due->plan);
