@@ -220,6 +220,12 @@ poll_meter(struct bus_worker *w, struct bus_meter *m, double ts, char *err,
                 fill_points(m, r, regs, ts);
                 break;
             }
+            if (st == MBL_EXCEPTION && (exc == 10 || exc == 11)) {
+                /* A gateway answered for a meter it cannot reach: the meter
+                 * itself did not answer, as after a timeout. */
+                exceptions++;
+                st = MBL_TIMEOUT;
+            }
             if (st == MBL_EXCEPTION) {
                 exceptions++;
                 if (exc == 2 || exc == 3) {
