@@ -188,11 +188,16 @@ flag_points(struct bus_meter *m, const struct plan_req *r, double ts, char flag)
     }
 }
 
+/* What one poll cost, added to the meter's counters with the poll itself. */
+struct poll_counts {
+    uint64_t requests, exceptions;
+};
+
 /* One poll of one meter. Returns 0 when the device answered, or -1 with the
- * reason in err when it could not be reached. */
+ * reason in err when it could not be reached. Counts its requests in pc. */
 static int
-poll_meter(struct bus_worker *w, struct bus_meter *m, double ts, char *err,
-           size_t errlen)
+poll_meter(struct bus_worker *w, struct bus_meter *m, double ts,
+           struct poll_counts *pc, char *err, size_t errlen)
 {
     uint16_t regs[PLAN_MAX_REGS];
     uint64_t requests = 0, exceptions = 0;
@@ -261,9 +266,20 @@ poll_meter(struct bus_worker *w, struct bus_meter *m, double ts, char *err,
             }
         }
     }
-    pthread_mutex_lock(&w->mtx);
-    m->st.requests += requests;
-    m->st.exceptions += exceptions;
+    pc->requests = requests;
+    pc->exceptions = exceptions;
+    return rc;
+}
+
+/* Add a finished poll to the meter's counters; w->mtx held. All of them
+ * move together, so a snapshot never shows the requests of a poll without
+ * the poll (requests / polls is what `ecmonctl meters` reports). */
+static void
+count_poll(struct bus_meter *m, const struct poll_counts *pc, int rc,
+           double ts)
+{
+    m->st.requests += pc->requests;
+    m->st.exceptions += pc->exceptions;
     m->st.nreqs = (unsigned)m->plan.nreqs;
     unsigned dead = 0;
     for (size_t i = 0; i < m->plan.nreqs; i++)
@@ -273,8 +289,9 @@ poll_meter(struct bus_worker *w, struct bus_meter *m, double ts, char *err,
         m->st.last_ok = ts;
     else
         m->st.errors++;
-    pthread_mutex_unlock(&w->mtx);
-    return rc;
+    m->st.polls = m->sched.done;
+    m->st.skipped = m->sched.skipped;
+    m->st.late = m->sched.late;
 }
 
 static void *
@@ -300,19 +317,16 @@ worker_main(void *arg)
             plan_retry_dead(&due->plan);
             due->dead_retry_at = start + DEAD_RETRY_S;
         }
-        if (poll_meter(w, due, ts, err, sizeof err) == 0) {
+        struct poll_counts pc = {0};
+        int rc = poll_meter(w, due, ts, &pc, err, sizeof err);
+        if (rc == 0)
             sampleq_push(w->q, due->out, due->prof->npoints, NULL);
-            set_state(w, due, 1, "");
-        } else {
-            set_state(w, due, 0, err);
-        }
         double end = mono_now();
         pthread_mutex_lock(&w->mtx);
         sched_done(&due->sched, start, end, LATE_TOLERANCE_S);
-        due->st.polls = due->sched.done;
-        due->st.skipped = due->sched.skipped;
-        due->st.late = due->sched.late;
+        count_poll(due, &pc, rc, ts);
         pthread_mutex_unlock(&w->mtx);
+        set_state(w, due, rc == 0, rc == 0 ? "" : err);
     }
     w->link->ops->close(w->link);
     return NULL;
