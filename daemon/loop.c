@@ -423,6 +423,8 @@ stop_parts(struct ecmond *d)
 {
     if (d->workers) {
         for (size_t b = 0; b < d->conf->nbuses; b++)
+            busw_request_stop(d->workers[b]);
+        for (size_t b = 0; b < d->conf->nbuses; b++)
             busw_stop(d->workers[b]);
         free(d->workers);
         d->workers = NULL;

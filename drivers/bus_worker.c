@@ -68,6 +68,18 @@ real_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* poll_meter: the worker was asked to stop before the poll was done. */
+#define POLL_STOPPED (-2)
+
+static int
+stopping(struct bus_worker *w)
+{
+    pthread_mutex_lock(&w->mtx);
+    int stop = w->stop;
+    pthread_mutex_unlock(&w->mtx);
+    return stop;
+}
+
 /* Sleep until monotonic time `until` or a stop request. Returns 1 on stop. */
 static int
 wait_until(struct bus_worker *w, double until)
@@ -193,8 +205,9 @@ struct poll_counts {
     uint64_t requests, exceptions;
 };
 
-/* One poll of one meter. Returns 0 when the device answered, or -1 with the
- * reason in err when it could not be reached. Counts its requests in pc. */
+/* One poll of one meter. Returns 0 when the device answered, -1 with the
+ * reason in err when it could not be reached, or POLL_STOPPED when a stop
+ * was requested between two transactions. Counts its requests in pc. */
 static int
 poll_meter(struct bus_worker *w, struct bus_meter *m, double ts,
            struct poll_counts *pc, char *err, size_t errlen)
@@ -214,6 +227,10 @@ poll_meter(struct bus_worker *w, struct bus_meter *m, double ts,
         for (int attempt = 0;; attempt++) {
             int exc = 0;
             char why[160];
+            if (stopping(w)) {
+                rc = POLL_STOPPED;
+                break;
+            }
             frame_gap(w);
             requests++;
             enum mblink_status st = w->link->ops->read(
@@ -319,6 +336,8 @@ worker_main(void *arg)
         }
         struct poll_counts pc = {0};
         int rc = poll_meter(w, due, ts, &pc, err, sizeof err);
+        if (rc == POLL_STOPPED)
+            break;
         if (rc == 0)
             sampleq_push(w->q, due->out, due->prof->npoints, NULL);
         double end = mono_now();
@@ -430,7 +449,7 @@ fail:
 }
 
 void
-busw_stop(struct bus_worker *w)
+busw_request_stop(struct bus_worker *w)
 {
     if (w == NULL)
         return;
@@ -438,6 +457,14 @@ busw_stop(struct bus_worker *w)
     w->stop = 1;
     pthread_cond_signal(&w->cond);
     pthread_mutex_unlock(&w->mtx);
+}
+
+void
+busw_stop(struct bus_worker *w)
+{
+    if (w == NULL)
+        return;
+    busw_request_stop(w);
     pthread_join(w->thr, NULL);
     free_worker(w);
 }
