@@ -418,6 +418,7 @@ start_parts(struct ecmond *d)
     return 0;
 }
 
+/* Stop what start_parts started, also after it failed half-way. */
 static void
 stop_parts(struct ecmond *d)
 {
@@ -428,9 +429,12 @@ stop_parts(struct ecmond *d)
             busw_stop(d->workers[b]);
         free(d->workers);
         d->workers = NULL;
+    }
+    if (d->q.efd != -1) {
         /* What the workers handed over before they stopped still counts. */
         drain_queue(d);
         sampleq_destroy(&d->q);
+        d->q.efd = -1;
     }
     mqttp_close(d->mqtt, 3.0);
     d->mqtt = NULL;
@@ -447,6 +451,7 @@ ecmond_start(struct ecmond *d)
     char err[512], dir[4096];
 
     d->lock_fd = -1;
+    d->q.efd = -1;
     d->started = real_now();
     if (mkdirs(c->storage.state_dir, 0750) == -1) {
         log_warn("state_dir %s", c->storage.state_dir);
@@ -518,18 +523,35 @@ reload(struct ecmond *d)
         free(nc->control.socket);
         nc->control.socket = strdup(d->conf->control.socket);
     }
+    if (nc->storage.state_dir == NULL || nc->control.socket == NULL) {
+        log_warnx("reload failed: out of memory; the running configuration "
+                  "stays");
+        conf_free(nc);
+        return;
+    }
     stop_parts(d);
-    conf_free(d->conf);
+    struct conf *old = d->conf;
     d->conf = nc;
     if (mkdirs(nc->storage.rrd_dir, 0750) == -1)
         log_warn("rrd_dir %s", nc->storage.rrd_dir);
-    if (start_parts(d) == -1) {
-        log_warnx("reload: cannot start with the new configuration");
-        sig_terminate = 1;
+    if (start_parts(d) == 0) {
+        conf_free(old);
+        d->reloads++;
+        log_info("reloaded: %zu meters on %zu buses", nc->nmeters,
+                 nc->nbuses);
         return;
     }
-    d->reloads++;
-    log_info("reloaded: %zu meters on %zu buses", nc->nmeters, nc->nbuses);
+    /* E.g. an unreadable password_file or TLS file, a serial device that
+     * cannot be set up: go back to what ran before (DESIGN §8). */
+    log_warnx("reload failed: cannot start with the new configuration; the "
+              "running configuration stays");
+    stop_parts(d);
+    d->conf = old;
+    conf_free(nc);
+    if (start_parts(d) == -1) {
+        log_warnx("reload: cannot start the running configuration again");
+        sig_terminate = 1;
+    }
 }
 
 int
