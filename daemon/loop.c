@@ -438,8 +438,13 @@ stop_parts(struct ecmond *d)
     }
     mqttp_close(d->mqtt, 3.0);
     d->mqtt = NULL;
-    if (d->rrd)
+    if (d->rrd) {
+        /* Through rrdcached, updates wait in its cache until flushed. */
+        char err[512];
+        if (rrdstore_flush(d->rrd, err, sizeof err) == -1)
+            log_warnx("rrd: flush: %s", err);
         rrdstore_close(d->rrd);
+    }
     d->rrd = NULL;
     meters_free(d);
 }
