@@ -457,6 +457,10 @@ ecmond_start(struct ecmond *d)
 
     d->lock_fd = -1;
     d->q.efd = -1;
+    /* Before anything starts: a SIGHUP during start-up must not kill us
+     * (it waits for the loop), and librrd's rrdcached client writes
+     * without MSG_NOSIGNAL. */
+    signals_init(&d->sigmask);
     d->started = real_now();
     if (mkdirs(c->storage.state_dir, 0750) == -1) {
         log_warn("state_dir %s", c->storage.state_dir);
@@ -562,12 +566,10 @@ reload(struct ecmond *d)
 int
 ecmond_run(struct ecmond *d)
 {
-    sigset_t unblocked;
     struct pollfd fds[MAX_POLLFDS];
     uint64_t watchdog_us = 0;
     double next_watchdog = 0;
 
-    signals_init(&unblocked);
 #ifdef HAVE_SYSTEMD
     if (sd_watchdog_enabled(0, &watchdog_us) <= 0)
         watchdog_us = 0;
@@ -591,7 +593,7 @@ ecmond_run(struct ecmond *d)
         n += control_pollfds(d->ctl, fds + n, MAX_POLLFDS - n);
 
         struct timespec tmo = {0, 250 * 1000000L};
-        int rc = ppoll(fds, n, &tmo, &unblocked);
+        int rc = ppoll(fds, n, &tmo, &d->sigmask);
         if (rc == -1 && errno != EINTR) {
             log_warn("poll");
             continue;
