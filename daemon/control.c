@@ -57,6 +57,12 @@ control_open(const char *path, control_handler h, void *arg, char *err,
     }
     if (probe != -1)
         close(probe);
+    /* Remove a stale socket, never a file that a wrong path points at. */
+    struct stat sb;
+    if (lstat(path, &sb) == 0 && !S_ISSOCK(sb.st_mode)) {
+        snprintf(err, errlen, "%s exists and is not a socket", path);
+        return NULL;
+    }
     unlink(path);
 
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
