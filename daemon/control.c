@@ -32,6 +32,8 @@ struct control {
     control_handler handler;
     void *arg;
     struct client clients[MAX_CLIENTS];
+    double paused_until; /* accept failed (out of fds): listener not polled */
+    int accept_failing;  /* that was logged */
 };
 
 struct control *
@@ -55,6 +57,12 @@ control_open(const char *path, control_handler h, void *arg, char *err,
     }
     if (probe != -1)
         close(probe);
+    /* Remove a stale socket, never a file that a wrong path points at. */
+    struct stat sb;
+    if (lstat(path, &sb) == 0 && !S_ISSOCK(sb.st_mode)) {
+        snprintf(err, errlen, "%s exists and is not a socket", path);
+        return NULL;
+    }
     unlink(path);
 
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -93,7 +101,9 @@ control_pollfds(struct control *c, struct pollfd *fds, size_t max)
     size_t n = 0;
     if (max == 0)
         return 0;
-    fds[n++] = (struct pollfd){c->fd, POLLIN, 0};
+    /* poll ignores a negative fd: a listener that cannot accept would
+     * stay readable and turn the loop into a busy loop. */
+    fds[n++] = (struct pollfd){c->paused_until > 0 ? -1 : c->fd, POLLIN, 0};
     for (int i = 0; i < MAX_CLIENTS && n < max; i++) {
         struct client *cl = &c->clients[i];
         if (cl->fd != -1)
@@ -189,6 +199,8 @@ void
 control_handle(struct control *c, const struct pollfd *fds, size_t n,
                double now)
 {
+    if (c->paused_until > 0 && now >= c->paused_until)
+        c->paused_until = 0;
     for (size_t i = 0; i < n; i++) {
         if (fds[i].revents == 0)
             continue;
@@ -196,8 +208,19 @@ control_handle(struct control *c, const struct pollfd *fds, size_t n,
             for (;;) {
                 int fd = accept4(c->fd, NULL, NULL,
                                  SOCK_NONBLOCK | SOCK_CLOEXEC);
-                if (fd == -1)
+                if (fd == -1) {
+                    if (errno == EMFILE || errno == ENFILE ||
+                        errno == ENOBUFS || errno == ENOMEM) {
+                        if (!c->accept_failing)
+                            log_warn("control: accept");
+                        c->accept_failing = 1;
+                        c->paused_until = now + 1.0;
+                    }
                     break;
+                }
+                if (c->accept_failing)
+                    log_info("control: accepting connections again");
+                c->accept_failing = 0;
                 struct client *cl = NULL;
                 for (int k = 0; k < MAX_CLIENTS && cl == NULL; k++)
                     if (c->clients[k].fd == -1)

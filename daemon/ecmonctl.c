@@ -64,8 +64,11 @@ ask(const char *path, const char *request, int *rc)
     struct timeval tv = {10, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     size_t len = strlen(request);
-    if (write(fd, request, len) != (ssize_t)len) {
-        fprintf(stderr, "ecmonctl: write: %s\n", strerror(errno));
+    /* ecmond closes at once when all its client slots are taken: report
+     * that rather than die of SIGPIPE. */
+    if (send(fd, request, len, MSG_NOSIGNAL) != (ssize_t)len) {
+        fprintf(stderr, "ecmonctl: %s: %s (is ecmond busy?)\n", path,
+                strerror(errno));
         close(fd);
         *rc = EXIT_UNREACHABLE;
         return NULL;

@@ -2,6 +2,7 @@
 #ifndef ECMON_ECMOND_H
 #define ECMON_ECMOND_H
 
+#include <signal.h>
 #include <stdint.h>
 
 #include "config/config.h"
@@ -40,13 +41,15 @@ struct ecmond {
     struct control *ctl;
     struct meter_rt *meters;     /* one per conf meter */
     int lock_fd;
+    sigset_t sigmask;            /* for ppoll: the handled signals open */
     double started;              /* Unix time */
     uint64_t samples;            /* samples handled since start */
     uint64_t reloads;
 };
 
-/* Start every part for d->conf (state dirs, lock, control socket, RRD,
- * MQTT, bus workers). Returns 0, or -1 after logging why. */
+/* Install the signal handlers (the signals stay blocked until the loop
+ * waits), then start every part for d->conf (state dirs, lock, control
+ * socket, RRD, MQTT, bus workers). Returns 0, or -1 after logging why. */
 int ecmond_start(struct ecmond *d);
 
 /* Run the main loop until SIGTERM/SIGINT; SIGHUP reloads. Returns the exit

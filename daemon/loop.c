@@ -418,22 +418,33 @@ start_parts(struct ecmond *d)
     return 0;
 }
 
+/* Stop what start_parts started, also after it failed half-way. */
 static void
 stop_parts(struct ecmond *d)
 {
     if (d->workers) {
         for (size_t b = 0; b < d->conf->nbuses; b++)
+            busw_request_stop(d->workers[b]);
+        for (size_t b = 0; b < d->conf->nbuses; b++)
             busw_stop(d->workers[b]);
         free(d->workers);
         d->workers = NULL;
+    }
+    if (d->q.efd != -1) {
         /* What the workers handed over before they stopped still counts. */
         drain_queue(d);
         sampleq_destroy(&d->q);
+        d->q.efd = -1;
     }
     mqttp_close(d->mqtt, 3.0);
     d->mqtt = NULL;
-    if (d->rrd)
+    if (d->rrd) {
+        /* Through rrdcached, updates wait in its cache until flushed. */
+        char err[512];
+        if (rrdstore_flush(d->rrd, err, sizeof err) == -1)
+            log_warnx("rrd: flush: %s", err);
         rrdstore_close(d->rrd);
+    }
     d->rrd = NULL;
     meters_free(d);
 }
@@ -445,6 +456,11 @@ ecmond_start(struct ecmond *d)
     char err[512], dir[4096];
 
     d->lock_fd = -1;
+    d->q.efd = -1;
+    /* Before anything starts: a SIGHUP during start-up must not kill us
+     * (it waits for the loop), and librrd's rrdcached client writes
+     * without MSG_NOSIGNAL. */
+    signals_init(&d->sigmask);
     d->started = real_now();
     if (mkdirs(c->storage.state_dir, 0750) == -1) {
         log_warn("state_dir %s", c->storage.state_dir);
@@ -516,29 +532,44 @@ reload(struct ecmond *d)
         free(nc->control.socket);
         nc->control.socket = strdup(d->conf->control.socket);
     }
+    if (nc->storage.state_dir == NULL || nc->control.socket == NULL) {
+        log_warnx("reload failed: out of memory; the running configuration "
+                  "stays");
+        conf_free(nc);
+        return;
+    }
     stop_parts(d);
-    conf_free(d->conf);
+    struct conf *old = d->conf;
     d->conf = nc;
     if (mkdirs(nc->storage.rrd_dir, 0750) == -1)
         log_warn("rrd_dir %s", nc->storage.rrd_dir);
-    if (start_parts(d) == -1) {
-        log_warnx("reload: cannot start with the new configuration");
-        sig_terminate = 1;
+    if (start_parts(d) == 0) {
+        conf_free(old);
+        d->reloads++;
+        log_info("reloaded: %zu meters on %zu buses", nc->nmeters,
+                 nc->nbuses);
         return;
     }
-    d->reloads++;
-    log_info("reloaded: %zu meters on %zu buses", nc->nmeters, nc->nbuses);
+    /* E.g. an unreadable password_file or TLS file, a serial device that
+     * cannot be set up: go back to what ran before (DESIGN §8). */
+    log_warnx("reload failed: cannot start with the new configuration; the "
+              "running configuration stays");
+    stop_parts(d);
+    d->conf = old;
+    conf_free(nc);
+    if (start_parts(d) == -1) {
+        log_warnx("reload: cannot start the running configuration again");
+        sig_terminate = 1;
+    }
 }
 
 int
 ecmond_run(struct ecmond *d)
 {
-    sigset_t unblocked;
     struct pollfd fds[MAX_POLLFDS];
     uint64_t watchdog_us = 0;
     double next_watchdog = 0;
 
-    signals_init(&unblocked);
 #ifdef HAVE_SYSTEMD
     if (sd_watchdog_enabled(0, &watchdog_us) <= 0)
         watchdog_us = 0;
@@ -562,7 +593,7 @@ ecmond_run(struct ecmond *d)
         n += control_pollfds(d->ctl, fds + n, MAX_POLLFDS - n);
 
         struct timespec tmo = {0, 250 * 1000000L};
-        int rc = ppoll(fds, n, &tmo, &unblocked);
+        int rc = ppoll(fds, n, &tmo, &d->sigmask);
         if (rc == -1 && errno != EINTR) {
             log_warn("poll");
             continue;

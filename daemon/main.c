@@ -68,7 +68,7 @@ int
 main(int argc, char **argv)
 {
     const char *conf_path = DEFAULT_CONF;
-    int foreground = 0, check = 0, verbose = 0, ch;
+    int foreground = 0, check = 0, verbose = 0, replay = 0, ch;
 
     while ((ch = getopt(argc, argv, "c:dnvr:hV")) != -1) {
         switch (ch) {
@@ -76,10 +76,7 @@ main(int argc, char **argv)
         case 'd': foreground = 1; break;
         case 'n': check = 1; break;
         case 'v': verbose++; break;
-        case 'r':
-            fprintf(stderr, "ecmond: -r (replay) comes with the ledger and "
-                            "is not available in this version\n");
-            return 2;
+        case 'r': replay = 1; break;
         case 'h': usage(stdout); return 0;
         case 'V': printf("ecmond %s\n", ECMON_VERSION); return 0;
         default: usage(stderr); return 2;
@@ -88,6 +85,11 @@ main(int argc, char **argv)
     if (optind != argc) {
         usage(stderr);
         return 2;
+    }
+    if (replay && !check) {
+        /* Never fall through to starting a daemon that polls the meters. */
+        fprintf(stderr, "ecmond: -r: replay is not implemented yet\n");
+        return 1;
     }
 
     struct conf_errors errs = {0};

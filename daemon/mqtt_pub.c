@@ -64,10 +64,13 @@ cb_connect(struct mosquitto *mosq, void *obj, int rc)
     m->connected = 1;
     m->backoff = BACKOFF_MIN;
     m->st.connects++;
-    m->st.unacked = 0;
+    /* unacked is not reset: libmosquitto keeps the QoS 1 messages that were
+     * in flight when the connection broke and sends them again now. */
     log_info("mqtt %s:%d: connected", m->conf->mqtt.host, m->conf->mqtt.port);
     m->logged_down = 0;
-    mosquitto_publish(m->mosq, NULL, m->status_topic, 6, "online", 1, true);
+    if (mosquitto_publish(m->mosq, NULL, m->status_topic, 6, "online", 1,
+                          true) == MOSQ_ERR_SUCCESS)
+        m->st.unacked++; /* its PUBACK comes through cb_publish too */
     if (m->on_connect)
         m->on_connect(m->arg);
 }
@@ -273,9 +276,9 @@ mqttp_close(struct mqtt_pub *m, double timeout)
     if (m == NULL)
         return;
     if (m->connected) {
-        mosquitto_publish(m->mosq, NULL, m->status_topic, 7, "offline", 1,
-                          true);
-        m->st.unacked++;
+        if (mosquitto_publish(m->mosq, NULL, m->status_topic, 7, "offline",
+                              1, true) == MOSQ_ERR_SUCCESS)
+            m->st.unacked++;
         double end = mono_now() + timeout;
         while (m->connected && m->st.unacked > 0 && mono_now() < end) {
             struct pollfd p = {mosquitto_socket(m->mosq), POLLIN, 0};

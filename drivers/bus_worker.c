@@ -40,7 +40,7 @@ struct bus_worker {
     struct sampleq *q;
     struct bus_meter *meters;
     size_t nmeters;
-    double clock_off; /* realtime - monotonic at start */
+    double clock_off; /* realtime - monotonic at start: the slots' phase */
     double next_connect;
     double backoff;
     double last_tx; /* monotonic end of the last transaction */
@@ -66,6 +66,18 @@ real_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* poll_meter: the worker was asked to stop before the poll was done. */
+#define POLL_STOPPED (-2)
+
+static int
+stopping(struct bus_worker *w)
+{
+    pthread_mutex_lock(&w->mtx);
+    int stop = w->stop;
+    pthread_mutex_unlock(&w->mtx);
+    return stop;
 }
 
 /* Sleep until monotonic time `until` or a stop request. Returns 1 on stop. */
@@ -188,11 +200,17 @@ flag_points(struct bus_meter *m, const struct plan_req *r, double ts, char flag)
     }
 }
 
-/* One poll of one meter. Returns 0 when the device answered, or -1 with the
- * reason in err when it could not be reached. */
+/* What one poll cost, added to the meter's counters with the poll itself. */
+struct poll_counts {
+    uint64_t requests, exceptions;
+};
+
+/* One poll of one meter. Returns 0 when the device answered, -1 with the
+ * reason in err when it could not be reached, or POLL_STOPPED when a stop
+ * was requested between two transactions. Counts its requests in pc. */
 static int
-poll_meter(struct bus_worker *w, struct bus_meter *m, double ts, char *err,
-           size_t errlen)
+poll_meter(struct bus_worker *w, struct bus_meter *m, double ts,
+           struct poll_counts *pc, char *err, size_t errlen)
 {
     uint16_t regs[PLAN_MAX_REGS];
     uint64_t requests = 0, exceptions = 0;
@@ -209,6 +227,10 @@ poll_meter(struct bus_worker *w, struct bus_meter *m, double ts, char *err,
         for (int attempt = 0;; attempt++) {
             int exc = 0;
             char why[160];
+            if (stopping(w)) {
+                rc = POLL_STOPPED;
+                break;
+            }
             frame_gap(w);
             requests++;
             enum mblink_status st = w->link->ops->read(
@@ -219,6 +241,12 @@ poll_meter(struct bus_worker *w, struct bus_meter *m, double ts, char *err,
                 r->fails = 0;
                 fill_points(m, r, regs, ts);
                 break;
+            }
+            if (st == MBL_EXCEPTION && (exc == 10 || exc == 11)) {
+                /* A gateway answered for a meter it cannot reach: the meter
+                 * itself did not answer, as after a timeout. */
+                exceptions++;
+                st = MBL_TIMEOUT;
             }
             if (st == MBL_EXCEPTION) {
                 exceptions++;
@@ -255,9 +283,20 @@ poll_meter(struct bus_worker *w, struct bus_meter *m, double ts, char *err,
             }
         }
     }
-    pthread_mutex_lock(&w->mtx);
-    m->st.requests += requests;
-    m->st.exceptions += exceptions;
+    pc->requests = requests;
+    pc->exceptions = exceptions;
+    return rc;
+}
+
+/* Add a finished poll to the meter's counters; w->mtx held. All of them
+ * move together, so a snapshot never shows the requests of a poll without
+ * the poll (requests / polls is what `ecmonctl meters` reports). */
+static void
+count_poll(struct bus_meter *m, const struct poll_counts *pc, int rc,
+           double ts)
+{
+    m->st.requests += pc->requests;
+    m->st.exceptions += pc->exceptions;
     m->st.nreqs = (unsigned)m->plan.nreqs;
     unsigned dead = 0;
     for (size_t i = 0; i < m->plan.nreqs; i++)
@@ -267,8 +306,9 @@ poll_meter(struct bus_worker *w, struct bus_meter *m, double ts, char *err,
         m->st.last_ok = ts;
     else
         m->st.errors++;
-    pthread_mutex_unlock(&w->mtx);
-    return rc;
+    m->st.polls = m->sched.done;
+    m->st.skipped = m->sched.skipped;
+    m->st.late = m->sched.late;
 }
 
 static void *
@@ -285,25 +325,27 @@ worker_main(void *arg)
             break;
 
         double start = mono_now();
-        double ts = start + w->clock_off;
+        /* Read the wall clock now: it may have been stepped since start
+         * (NTP on a gateway without RTC), and clock_off would keep every
+         * timestamp off by that step until the next reload. */
+        double ts = real_now();
         char err[320] = "";
         if (start >= due->dead_retry_at) {
             plan_retry_dead(&due->plan);
             due->dead_retry_at = start + DEAD_RETRY_S;
         }
-        if (poll_meter(w, due, ts, err, sizeof err) == 0) {
+        struct poll_counts pc = {0};
+        int rc = poll_meter(w, due, ts, &pc, err, sizeof err);
+        if (rc == POLL_STOPPED)
+            break;
+        if (rc == 0)
             sampleq_push(w->q, due->out, due->prof->npoints, NULL);
-            set_state(w, due, 1, "");
-        } else {
-            set_state(w, due, 0, err);
-        }
         double end = mono_now();
         pthread_mutex_lock(&w->mtx);
         sched_done(&due->sched, start, end, LATE_TOLERANCE_S);
-        due->st.polls = due->sched.done;
-        due->st.skipped = due->sched.skipped;
-        due->st.late = due->sched.late;
+        count_poll(due, &pc, rc, ts);
         pthread_mutex_unlock(&w->mtx);
+        set_state(w, due, rc == 0, rc == 0 ? "" : err);
     }
     w->link->ops->close(w->link);
     return NULL;
@@ -407,7 +449,7 @@ fail:
 }
 
 void
-busw_stop(struct bus_worker *w)
+busw_request_stop(struct bus_worker *w)
 {
     if (w == NULL)
         return;
@@ -415,6 +457,14 @@ busw_stop(struct bus_worker *w)
     w->stop = 1;
     pthread_cond_signal(&w->cond);
     pthread_mutex_unlock(&w->mtx);
+}
+
+void
+busw_stop(struct bus_worker *w)
+{
+    if (w == NULL)
+        return;
+    busw_request_stop(w);
     pthread_join(w->thr, NULL);
     free_worker(w);
 }

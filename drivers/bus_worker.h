@@ -30,8 +30,13 @@ struct busw_meter_stats {
 struct bus_worker *busw_start(const struct conf *conf, int bus,
                               struct sampleq *q, char *err, size_t errlen);
 
-/* Ask the thread to stop, wait for it (at most one Modbus timeout) and free
- * it. NULL is ignored. */
+/* Ask the thread to stop and return at once; it stops after the Modbus
+ * transaction under way, if any. Stopping many workers: request them all,
+ * then busw_stop each, so their last transactions overlap. NULL is ignored. */
+void busw_request_stop(struct bus_worker *w);
+
+/* Ask the thread to stop, wait for it (at most one Modbus transaction or
+ * connect, so about one timeout) and free it. NULL is ignored. */
 void busw_stop(struct bus_worker *w);
 
 /* A consistent snapshot of a meter's counters; returns -1 if the meter is

@@ -36,9 +36,11 @@ for p in a b c d e f; do sim_cmd "set m-reject $p 1.5" >/dev/null; done
 mqtt_sub_bg "$T/mqtt.log" 'ecmon/itpark/acme/#'
 start_ecmond "$T/ecmond.conf"
 
-meter_field() { # METER FIELD
-  "$ECMONCTL" -s "$T/ecmond.sock" -j meters "$1" |
-    python3 -c "import json,sys; print(json.load(sys.stdin)['meters'][0]['$2'])"
+meter_field() { # METER FIELD... (one snapshot, the values on one line)
+  local m=$1
+  shift
+  "$ECMONCTL" -s "$T/ecmond.sock" -j meters "$m" |
+    python3 -c "import json,sys; m = json.load(sys.stdin)['meters'][0]; print(*(m[f] for f in sys.argv[1:]))" "$@"
 }
 sim_requests() { sim_cmd "stats $1" | sed -n 's/.*requests=\([0-9]*\).*/\1/p'; }
 polls_at_least() { [ "$(meter_field "$1" polls)" -ge "$2" ]; }
@@ -51,8 +53,7 @@ done
 check_requests() { # METER PER_POLL
   local s1 r p s2
   s1=$(sim_requests "$1")
-  r=$(meter_field "$1" requests)
-  p=$(meter_field "$1" polls)
+  read -r r p < <(meter_field "$1" requests polls)
   s2=$(sim_requests "$1")
   [ "$s1" -le "$r" ] && [ "$r" -le "$s2" ] || fail "$1: simulator counted $s1..$s2 requests, ecmond $r"
   [ "$r" -eq $(( p * $2 )) ] || fail "$1: $r requests for $p polls, expected $2 per poll"
