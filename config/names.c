@@ -1,11 +1,16 @@
 /* Name tables of the config model, shared by the loader, printer and logs. */
 #include "config/config.h"
+#include "config/names.h"
 
 static const char *const type_names[] = {
-    [TYPE_UINT16] = "uint16",   [TYPE_INT16] = "int16",
-    [TYPE_UINT32] = "uint32",   [TYPE_INT32] = "int32",
-    [TYPE_UINT64] = "uint64",   [TYPE_INT64] = "int64",
-    [TYPE_FLOAT32] = "float32", [TYPE_FLOAT64] = "float64",
+    [TYPE_UINT16] = "uint16",
+    [TYPE_INT16] = "int16",
+    [TYPE_UINT32] = "uint32",
+    [TYPE_INT32] = "int32",
+    [TYPE_UINT64] = "uint64",
+    [TYPE_INT64] = "int64",
+    [TYPE_FLOAT32] = "float32",
+    [TYPE_FLOAT64] = "float64",
     [TYPE_INT32_FLOAT32] = "int32+float32",
     [TYPE_UINT32_MILLI] = "uint32+milli",
 };
@@ -34,6 +39,11 @@ static const char *const period_names[] = {
     [PERIOD_MONTH] = "month",
     [PERIOD_QUARTER] = "quarter",
     [PERIOD_YEAR] = "year",
+};
+
+static const char *const order_names[2][4] = {
+    {"abcd", "cdab", "badc", "dcba"},
+    {"abcdefgh", "ghefcdab", "badcfehg", "hgfedcba"},
 };
 
 const char *
@@ -79,6 +89,34 @@ conf_measure_unit(const struct conf_quota *q)
     return "";
 }
 
+const char *
+conf_measure_name(const struct conf_quota *q, char *buf, size_t len)
+{
+    const char *name = "";
+    switch (q->measure) {
+    case MEASURE_EFFLUENT_M3:
+        name = "effluent_m3";
+        break;
+    case MEASURE_REUSE_M3:
+        name = "reuse_m3";
+        break;
+    case MEASURE_POLLUTANT_KG:
+        snprintf(buf, len, "%s_kg", conf_pollutant_name(q->pollutant));
+        return buf;
+    case MEASURE_ELECTRICITY_KWH:
+        name = "electricity_kwh";
+        break;
+    case MEASURE_ENERGY_TCE:
+        name = "energy_tce";
+        break;
+    case MEASURE_ENERGY_INTENSITY:
+        name = "energy_intensity";
+        break;
+    }
+    snprintf(buf, len, "%s", name);
+    return buf;
+}
+
 int
 conf_type_width(enum conf_type t)
 {
@@ -99,4 +137,16 @@ conf_type_width(enum conf_type t)
         return 4;
     }
     return 1;
+}
+
+const char *
+cname_order(enum conf_order o, bool eight)
+{
+    return order_names[eight][o];
+}
+
+const char *
+cname_table(enum conf_table t)
+{
+    return t == TABLE_HOLDING ? "holding" : "input";
 }

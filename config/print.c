@@ -5,34 +5,7 @@
 #include <string.h>
 
 #include "config/config.h"
-
-const char *
-conf_measure_name(const struct conf_quota *q, char *buf, size_t len)
-{
-    const char *name = "";
-    switch (q->measure) {
-    case MEASURE_EFFLUENT_M3:
-        name = "effluent_m3";
-        break;
-    case MEASURE_REUSE_M3:
-        name = "reuse_m3";
-        break;
-    case MEASURE_POLLUTANT_KG:
-        snprintf(buf, len, "%s_kg", conf_pollutant_name(q->pollutant));
-        return buf;
-    case MEASURE_ELECTRICITY_KWH:
-        name = "electricity_kwh";
-        break;
-    case MEASURE_ENERGY_TCE:
-        name = "energy_tce";
-        break;
-    case MEASURE_ENERGY_INTENSITY:
-        name = "energy_intensity";
-        break;
-    }
-    snprintf(buf, len, "%s", name);
-    return buf;
-}
+#include "config/names.h"
 
 /* A quoted string with libconfig's escapes. */
 static void
@@ -271,15 +244,6 @@ print_buses(FILE *out, const struct conf *c)
     close_list(out, 0, c->nbuses);
 }
 
-static const char *
-order_name(enum conf_order o, int width)
-{
-    static const char *const four[] = {"abcd", "cdab", "badc", "dcba"};
-    static const char *const eight[] = {"abcdefgh", "ghefcdab", "badcfehg",
-                                        "hgfedcba"};
-    return width == 4 ? eight[o] : four[o];
-}
-
 static void
 print_point(FILE *out, const struct conf_point *p)
 {
@@ -289,12 +253,12 @@ print_point(FILE *out, const struct conf_point *p)
     if (p->kind == KIND_CONCENTRATION)
         kv_str(out, "pollutant", conf_pollutant_name(p->pollutant));
     kv_str(out, "unit", p->unit);
-    kv_str(out, "table", p->table == TABLE_HOLDING ? "holding" : "input");
+    kv_str(out, "table", cname_table(p->table));
     fprintf(out, "address = 0x%04X; ", (unsigned)p->address);
     kv_str(out, "type", conf_type_name(p->type));
     /* int32+float32 is two 32-bit values: its order is a 4-byte name. */
     int width = p->type == TYPE_INT32_FLOAT32 ? 2 : conf_type_width(p->type);
-    kv_str(out, "order", order_name(p->order, width));
+    kv_str(out, "order", cname_order(p->order, width == 4));
     kv_num(out, "scale", p->scale);
     kv_num(out, "offset", p->offset);
     if (p->has_min)

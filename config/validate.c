@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config/config.h"
+#include "config/names.h"
 
 /* Report each element of arr whose id (a char array at id_off) repeats an
  * earlier one; empty ids were reported by the loader. */
@@ -72,9 +73,8 @@ check_points(struct conf_errors *errs, const struct conf_profile *p)
             conf_errors_add(errs, &b->src,
                             "point '%s' (%s registers %ld..%ld) "
                             "overlaps point '%s' (%ld..%ld) in profile '%s'",
-                            b->name,
-                            b->table == TABLE_HOLDING ? "holding" : "input", b0,
-                            b1, a->name, a0, a1, p->id);
+                            b->name, cname_table(b->table), b0, b1, a->name, a0,
+                            a1, p->id);
             found++;
             break;
         }
