@@ -21,6 +21,7 @@
 
 #include "daemon/control.h"
 #include "daemon/core/topic.h"
+#include "daemon/clock.h"
 #include "daemon/log.h"
 #include "daemon/mqtt_pub.h"
 #include "daemon/signals.h"
@@ -29,22 +30,7 @@
 
 #define MAX_QUEUED_SAMPLES (1u << 20)
 #define MAX_POLLFDS 32
-
-static double
-mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double
-real_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#define STATUS_REFRESH_S 60.0
 
 /* mkdir -p with `mode` for the directories it creates. */
 static int
@@ -143,9 +129,17 @@ static void
 publish_meter_status(struct ecmond *d, size_t i)
 {
     struct meter_rt *m = &d->meters[i];
+    struct busw_meter_stats st;
     char payload[512];
     if (m->online < 0 || d->mqtt == NULL)
         return;
+    /* The worker's counters are newer than the last state change's. */
+    if (d->workers && d->workers[d->conf->meters[i].bus] &&
+        busw_meter_stats(d->workers[d->conf->meters[i].bus], (int)i, &st) ==
+            0) {
+        m->errors = st.errors;
+        m->last_ok = st.last_ok;
+    }
     int n = payload_meter_status(payload, sizeof payload, m->online,
                                  m->errors, m->last_ok, m->since, m->reason);
     if (n > 0)
@@ -256,7 +250,7 @@ status_json(struct ecmond *d)
         real_now() - d->started, "buses", (json_int_t)d->conf->nbuses,
         "meters", (json_int_t)d->conf->nmeters, "meters_online",
         (json_int_t)online, "samples", (json_int_t)d->samples,
-        "queue_dropped", (json_int_t)d->q.dropped, "reloads",
+        "queue_dropped", (json_int_t)sampleq_dropped(&d->q), "reloads",
         (json_int_t)d->reloads, "mqtt", "connected", ms.connected, "host",
         d->conf->mqtt.host, "port", d->conf->mqtt.port, "published",
         (json_int_t)ms.published, "dropped", (json_int_t)ms.dropped,
@@ -569,6 +563,7 @@ ecmond_run(struct ecmond *d)
     struct pollfd fds[MAX_POLLFDS];
     uint64_t watchdog_us = 0;
     double next_watchdog = 0;
+    double next_status = mono_now() + STATUS_REFRESH_S;
 
 #ifdef HAVE_SYSTEMD
     if (sd_watchdog_enabled(0, &watchdog_us) <= 0)
@@ -595,8 +590,8 @@ ecmond_run(struct ecmond *d)
         struct timespec tmo = {0, 250 * 1000000L};
         int rc = ppoll(fds, n, &tmo, &d->sigmask);
         if (rc == -1 && errno != EINTR) {
-            log_warn("poll");
-            continue;
+            log_warn("poll"); /* EINVAL/ENOMEM only: a bug, not a state */
+            fatal("main loop");
         }
         double now = mono_now();
         if (rc > 0 && fds[0].revents)
@@ -611,6 +606,11 @@ ecmond_run(struct ecmond *d)
             control_handle(d->ctl, fds + ctl_at, n - ctl_at, now);
         else
             control_handle(d->ctl, fds + ctl_at, 0, now);
+        if (now >= next_status) {
+            /* Keep the retained statuses' counters and last_ok fresh. */
+            on_mqtt_connect(d);
+            next_status = now + STATUS_REFRESH_S;
+        }
 #ifdef HAVE_SYSTEMD
         if (watchdog_us && now >= next_watchdog) {
             sd_notify(0, "WATCHDOG=1");

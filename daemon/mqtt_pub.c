@@ -12,6 +12,7 @@
 #include <mosquitto.h>
 
 #include "daemon/core/topic.h"
+#include "daemon/clock.h"
 #include "daemon/log.h"
 
 #define BACKOFF_MIN 1.0
@@ -37,14 +38,6 @@ mosq_err(int rc)
     if (rc == MOSQ_ERR_ERRNO)
         return strerror(errno);
     return mosquitto_strerror(rc);
-}
-
-static double
-mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "daemon/clock.h"
 #include "daemon/log.h"
 #include "drivers/decode.h"
 #include "drivers/modbus_link.h"
@@ -30,6 +31,7 @@ struct bus_meter {
     struct sched sched;
     struct busw_meter_stats st;
     struct sample *out; /* one per point, reused every poll */
+    bool *dead_reported; /* per point: its rejection was logged */
     double dead_retry_at;
 };
 
@@ -51,22 +53,6 @@ struct bus_worker {
     pthread_cond_t cond;
     int stop;
 };
-
-static double
-mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double
-real_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* poll_meter: the worker was asked to stop before the poll was done. */
 #define POLL_STOPPED (-2)
@@ -181,6 +167,11 @@ fill_points(struct bus_meter *m, const struct plan_req *r,
             s->value = NAN;
             s->flag = FLAG_DEVICE;
         } else {
+            if (m->dead_reported[pi]) {
+                log_info("meter %s: point %s is read again", m->cm->id,
+                         p->name);
+                m->dead_reported[pi] = false;
+            }
             s->value = v;
             s->flag = FLAG_NORMAL;
             if ((p->has_min && v < p->min) || (p->has_max && v > p->max))
@@ -253,18 +244,24 @@ poll_meter(struct bus_worker *w, struct bus_meter *m, double ts,
                 if (exc == 2 || exc == 3) {
                     /* The device rejects this block: read it in smaller
                      * parts from now on, starting with this poll. */
+                    uint16_t addr = r->addr, count = r->count,
+                             npoints = r->npoints;
                     int n = plan_split(&m->plan, i);
                     if (n > 0) {
-                        log_info("meter %s: %s at %u+%u; splitting the "
-                                 "request",
-                                 m->cm->id, why, r->addr, r->count);
+                        /* A point revived by plan_retry_dead and rejected
+                         * again was reported already: say nothing. */
+                        if (npoints > 1)
+                            log_info("meter %s: %s at %u+%u; splitting the "
+                                     "request",
+                                     m->cm->id, why, addr, count);
                         r = &m->plan.reqs[i];
                         if (r->dead) {
-                            log_warnx("meter %s: point %s rejected by the "
-                                      "device; retrying it hourly",
-                                      m->cm->id,
-                                      m->prof->points[m->plan.idx[r->first]]
-                                          .name);
+                            uint16_t pi = m->plan.idx[r->first];
+                            if (!m->dead_reported[pi])
+                                log_warnx("meter %s: point %s rejected by "
+                                          "the device; retrying it hourly",
+                                          m->cm->id, m->prof->points[pi].name);
+                            m->dead_reported[pi] = true;
                             flag_points(m, r, ts, FLAG_DEVICE);
                             break;
                         }
@@ -338,8 +335,15 @@ worker_main(void *arg)
         int rc = poll_meter(w, due, ts, &pc, err, sizeof err);
         if (rc == POLL_STOPPED)
             break;
-        if (rc == 0)
-            sampleq_push(w->q, due->out, due->prof->npoints, NULL);
+        if (rc != 0) {
+            /* HJ 212 flag B: no value this slot, the meter did not answer. */
+            for (size_t p = 0; p < due->prof->npoints; p++) {
+                due->out[p].ts = ts;
+                due->out[p].value = NAN;
+                due->out[p].flag = FLAG_COMM;
+            }
+        }
+        sampleq_push(w->q, due->out, due->prof->npoints, NULL);
         double end = mono_now();
         pthread_mutex_lock(&w->mtx);
         sched_done(&due->sched, start, end, LATE_TOLERANCE_S);
@@ -357,6 +361,7 @@ free_worker(struct bus_worker *w)
     for (size_t i = 0; i < w->nmeters; i++) {
         plan_free(&w->meters[i].plan);
         free(w->meters[i].out);
+        free(w->meters[i].dead_reported);
     }
     free(w->meters);
     if (w->link)
@@ -409,7 +414,9 @@ busw_start(const struct conf *conf, int bus, struct sampleq *q, char *err,
         m->st.online = -1;
         m->out = calloc(m->prof->npoints ? m->prof->npoints : 1,
                         sizeof *m->out);
-        if (m->out == NULL)
+        m->dead_reported = calloc(m->prof->npoints ? m->prof->npoints : 1,
+                                  sizeof *m->dead_reported);
+        if (m->out == NULL || m->dead_reported == NULL)
             goto oom;
         for (size_t p = 0; p < m->prof->npoints; p++) {
             m->out[p].meter = (uint32_t)i;

@@ -2,10 +2,16 @@
 #include "drivers/modbus_link.h"
 
 #include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <modbus.h>
 
@@ -46,19 +52,88 @@ set_timeouts(modbus_t *ctx, int timeout_ms)
     modbus_set_byte_timeout(ctx, sec, usec);
 }
 
+/* Connect a TCP socket ourselves, waiting with poll(): libmodbus 3.1.6
+ * would wait with select(), which aborts the process for a descriptor >=
+ * FD_SETSIZE. A link whose descriptor is that high is refused instead, as
+ * libmodbus will select() on it for every answer. */
+static int
+tcp_connect(const struct conf_bus *bus, char *err, size_t errlen)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res, *ai;
+    char port[8];
+    int fd = -1, rc;
+
+    snprintf(port, sizeof port, "%d", bus->port);
+    if ((rc = getaddrinfo(bus->host, port, &hints, &res)) != 0) {
+        snprintf(err, errlen, "%s: %s", bus->host, gai_strerror(rc));
+        return -1;
+    }
+    snprintf(err, errlen, "no address");
+    for (ai = res; ai != NULL; ai = ai->ai_next) {
+        fd = socket(ai->ai_family,
+                    ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    ai->ai_protocol);
+        if (fd == -1) {
+            snprintf(err, errlen, "socket: %s", strerror(errno));
+            continue;
+        }
+        if (fd >= FD_SETSIZE) {
+            snprintf(err, errlen,
+                     "descriptor %d is beyond libmodbus's limit of %d", fd,
+                     FD_SETSIZE);
+            close(fd);
+            fd = -1;
+            break;
+        }
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+            break;
+        if (errno == EINPROGRESS) {
+            struct pollfd p = {fd, POLLOUT, 0};
+            int soerr = 0;
+            socklen_t len = sizeof soerr;
+            rc = poll(&p, 1, bus->timeout_ms);
+            if (rc == 1 &&
+                getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 &&
+                soerr == 0)
+                break;
+            snprintf(err, errlen, "%s",
+                     rc == 0 ? "connection timed out" : strerror(soerr));
+        } else {
+            snprintf(err, errlen, "%s", strerror(errno));
+        }
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd != -1) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    return fd;
+}
+
 static int
 mb_connect(struct mblink *l, char *err, size_t errlen)
 {
     struct mb_link *m = (struct mb_link *)l;
-    if (modbus_connect(m->ctx) == -1) {
-        snprintf(err, errlen, "%s", modbus_strerror(errno));
-        return -1;
-    }
-    /* libmodbus waits with select(): it cannot use a descriptor >= 1024. */
-    if (modbus_get_socket(m->ctx) >= FD_SETSIZE) {
-        modbus_close(m->ctx);
-        snprintf(err, errlen, "descriptor beyond FD_SETSIZE (%d)", FD_SETSIZE);
-        return -1;
+    if (l->bus->kind == BUS_TCP) {
+        int fd = tcp_connect(l->bus, err, errlen);
+        if (fd == -1)
+            return -1;
+        modbus_set_socket(m->ctx, fd);
+    } else {
+        if (modbus_connect(m->ctx) == -1) {
+            snprintf(err, errlen, "%s", modbus_strerror(errno));
+            return -1;
+        }
+        if (modbus_get_socket(m->ctx) >= FD_SETSIZE) {
+            modbus_close(m->ctx);
+            snprintf(err, errlen, "descriptor beyond FD_SETSIZE (%d)",
+                     FD_SETSIZE);
+            return -1;
+        }
     }
     l->connected = 1;
     return 0;

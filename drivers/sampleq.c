@@ -95,3 +95,12 @@ sampleq_take(struct sampleq *q, struct sampleq_buf *out)
     *out = tmp;
     pthread_mutex_unlock(&q->mtx);
 }
+
+uint64_t
+sampleq_dropped(struct sampleq *q)
+{
+    pthread_mutex_lock(&q->mtx);
+    uint64_t n = q->dropped;
+    pthread_mutex_unlock(&q->mtx);
+    return n;
+}

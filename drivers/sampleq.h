@@ -49,4 +49,7 @@ void sampleq_take(struct sampleq *q, struct sampleq_buf *out);
 
 void sampleq_buf_free(struct sampleq_buf *b);
 
+/* Samples dropped because the queue was full. Thread-safe. */
+uint64_t sampleq_dropped(struct sampleq *q);
+
 #endif

@@ -24,6 +24,7 @@ enterprises = ( { id = "acme"; name = "Acme"; meters = (
 CONF
 start_sim "$T/ecmond.conf"
 mqtt_sub_bg "$T/status.log" 'ecmon/itpark/acme/+/status'
+mqtt_sub_bg "$T/flow.log" 'ecmon/itpark/acme/acme-flow/flow'
 start_ecmond "$T/ecmond.conf"
 
 last_state() { # METER -> online/offline from the last retained status seen
@@ -36,6 +37,8 @@ for m in acme-flow acme-cod; do wait_until 15 "$m online" is_state $m online; do
 stop_sim
 t0=$SECONDS
 for m in acme-flow acme-cod; do wait_until 15 "$m offline" is_state $m offline; done
+# Readings go on, flagged B (HJ 212: communication failure) with no value.
+wait_until 10 "a B-flagged reading" grep -q '"value":null,"unit":"m3/h","flag":"B"' "$T/flow.log"
 while [ $((SECONDS - t0)) -lt "$OUTAGE_S" ]; do
   kill -0 "$ECMOND_PID" || fail "ecmond died during the outage"
   sleep 1   # the outage itself, not synchronisation
