@@ -1,4 +1,5 @@
-/* The validated configuration of ecmond: the one data model every module reads. */
+/* The validated configuration of ecmond: the one data model every module reads.
+ */
 #ifndef ECMON_CONFIG_H
 #define ECMON_CONFIG_H
 
@@ -7,9 +8,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define CONF_ID_MAX 64   /* ids: [a-z0-9_-]+, at most 63 chars */
+#define CONF_ID_MAX 64      /* ids: [a-z0-9_-]+, at most 63 chars */
 #define CONF_PARK_ID "park" /* reserved: the park's own meters and quotas */
-#define CONF_DS_MAX 20   /* point names become RRD DS names: <= 19 chars */
+#define CONF_DS_MAX 20      /* point names become RRD DS names: <= 19 chars */
 
 enum conf_table { TABLE_HOLDING, TABLE_INPUT };
 
@@ -135,21 +136,21 @@ struct conf_ref {
 
 struct conf_meter {
     char id[CONF_ID_MAX];
-    int enterprise; /* index into conf.enterprises; -1 for park meters */
-    int bus;        /* index into conf.buses */
-    int slave;      /* Modbus unit id 1..247 (on TCP also 0 and 255) */
-    int profile;    /* index into conf.profiles */
-    double interval; /* seconds, > 0 */
-    double ct, pt;   /* ratios, default 1 */
+    int enterprise;        /* index into conf.enterprises; -1 for park meters */
+    int bus;               /* index into conf.buses */
+    int slave;             /* Modbus unit id 1..247 (on TCP also 0 and 255) */
+    int profile;           /* index into conf.profiles */
+    double interval;       /* seconds, > 0 */
+    double ct, pt;         /* ratios, default 1 */
     int max_gap, max_regs; /* -1: the bus's */
     struct conf_src src;
 };
 
 struct conf_outlet {
     char id[CONF_ID_MAX];
-    struct conf_ref volume;              /* volume_total or flow_rate point */
+    struct conf_ref volume; /* volume_total or flow_rate point */
     bool has_conc[POLL_COUNT];
-    struct conf_ref conc[POLL_COUNT];    /* concentration points */
+    struct conf_ref conc[POLL_COUNT]; /* concentration points */
     bool has_limit[POLL_COUNT];
     double limit_mg_l[POLL_COUNT];
     struct conf_src src;
@@ -202,15 +203,16 @@ struct conf {
         struct conf_ref wwtp_inflow;
         struct conf_quota *quotas;
         size_t nquotas;
-        int *meters; /* the park's own meters (enterprise -1), into conf.meters */
+        int *meters; /* the park's own meters (enterprise -1), into conf.meters
+                      */
         size_t nmeters;
     } park;
     struct {
-        char *host; /* default 127.0.0.1 */
-        int port;   /* default 1883, 8883 with tls */
-        char *prefix; /* default "ecmon" */
-        int qos;    /* default 1 */
-        int keepalive; /* default 30 */
+        char *host;      /* default 127.0.0.1 */
+        int port;        /* default 1883, 8883 with tls */
+        char *prefix;    /* default "ecmon" */
+        int qos;         /* default 1 */
+        int keepalive;   /* default 30 */
         char *client_id; /* default "ecmond-<park>" */
         char *username, *password_file;
         bool tls;

@@ -182,8 +182,8 @@ client_io(struct control *c, struct client *cl, short revents)
         return;
     }
     if (cl->out != NULL && (revents & (POLLOUT | POLLERR | POLLHUP))) {
-        ssize_t w = send(cl->fd, cl->out + cl->sent, cl->nout - cl->sent,
-                         MSG_NOSIGNAL);
+        ssize_t w =
+            send(cl->fd, cl->out + cl->sent, cl->nout - cl->sent, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno != EAGAIN && errno != EINTR)
                 drop(cl);
@@ -206,8 +206,8 @@ control_handle(struct control *c, const struct pollfd *fds, size_t n,
             continue;
         if (fds[i].fd == c->fd) {
             for (;;) {
-                int fd = accept4(c->fd, NULL, NULL,
-                                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+                int fd =
+                    accept4(c->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
                 if (fd == -1) {
                     if (errno == EMFILE || errno == ENFILE ||
                         errno == ENOBUFS || errno == ENOMEM) {

@@ -23,23 +23,22 @@ enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
 static void
 usage(FILE *f)
 {
-    fprintf(f,
-            "usage: ecmonctl [-j] [-s SOCKET | -c FILE] COMMAND [ARGS]\n"
-            "  -s SOCKET  ecmond's control socket (default " DEFAULT_SOCKET
-            ")\n"
-            "  -c FILE    take the socket from this configuration file\n"
-            "  -j         print JSON\n"
-            "commands:\n"
-            "  status                 the daemon, MQTT and meter counts\n"
-            "  meters [METER|ENT]     every meter: state, counters, values\n"
-            "  usage [ENTERPRISE]     quota usage\n"
-            "  alerts                 current alerts\n"
-            "  capacity               the treatment plant's capacity\n"
-            "  value-added ENT PERIOD YUAN\n"
-            "  reload                 reload the configuration\n"
-            "  mqtt-acl               a mosquitto ACL file for the config\n"
-            "exit status: 0 ok, 1 ecmond answered with an error, 2 usage,\n"
-            "3 ecmond not reachable\n");
+    fprintf(f, "usage: ecmonctl [-j] [-s SOCKET | -c FILE] COMMAND [ARGS]\n"
+               "  -s SOCKET  ecmond's control socket (default " DEFAULT_SOCKET
+               ")\n"
+               "  -c FILE    take the socket from this configuration file\n"
+               "  -j         print JSON\n"
+               "commands:\n"
+               "  status                 the daemon, MQTT and meter counts\n"
+               "  meters [METER|ENT]     every meter: state, counters, values\n"
+               "  usage [ENTERPRISE]     quota usage\n"
+               "  alerts                 current alerts\n"
+               "  capacity               the treatment plant's capacity\n"
+               "  value-added ENT PERIOD YUAN\n"
+               "  reload                 reload the configuration\n"
+               "  mqtt-acl               a mosquitto ACL file for the config\n"
+               "exit status: 0 ok, 1 ecmond answered with an error, 2 usage,\n"
+               "3 ecmond not reachable\n");
 }
 
 static char *
@@ -156,7 +155,7 @@ print_status(json_t *j)
     printf("mqtt:     %s %s:%.0f, %.0f published, %.0f dropped, %.0f "
            "connects\n",
            json_is_true(json_object_get(m, "connected")) ? "connected to"
-                                                           : "NOT connected to",
+                                                         : "NOT connected to",
            str(m, "host"), num(m, "port"), num(m, "published"),
            num(m, "dropped"), num(m, "connects"));
 }
@@ -168,7 +167,8 @@ print_meters(json_t *j)
     size_t i;
     printf("%-18s %-10s %-8s %-7s %8s %6s %6s %8s  %s\n", "METER", "OWNER",
            "BUS", "STATE", "POLLS", "ERRORS", "SKIP", "REQ/POLL", "LAST OK");
-    json_array_foreach(a, i, m) {
+    json_array_foreach(a, i, m)
+    {
         char when[32];
         fmt_time(num(m, "last_ok"), when, sizeof when);
         printf("%-18s %-10s %-8s %-7s %8.0f %6.0f %6.0f %8.2f  %s\n",
@@ -179,11 +179,12 @@ print_meters(json_t *j)
             printf("    reason: %s\n", str(m, "reason"));
         const char *name;
         json_t *p;
-        json_object_foreach(json_object_get(m, "points"), name, p) {
+        json_object_foreach(json_object_get(m, "points"), name, p)
+        {
             json_t *v = json_object_get(p, "value");
             if (json_is_number(v))
-                printf("    %-19s %16.6g %-8s %s\n", name,
-                       json_number_value(v), str(p, "unit"), str(p, "flag"));
+                printf("    %-19s %16.6g %-8s %s\n", name, json_number_value(v),
+                       str(p, "unit"), str(p, "flag"));
             else
                 printf("    %-19s %16s %-8s %s\n", name, "-", str(p, "unit"),
                        str(p, "flag"));
@@ -216,18 +217,29 @@ main(int argc, char **argv)
 
     while ((ch = getopt(argc, argv, "c:hjs:")) != -1) {
         switch (ch) {
-        case 'c': conf = optarg; break;
-        case 'j': json = 1; break;
-        case 's': sock = optarg; break;
-        case 'h': usage(stdout); return EXIT_OK;
-        default: usage(stderr); return EXIT_USAGE;
+        case 'c':
+            conf = optarg;
+            break;
+        case 'j':
+            json = 1;
+            break;
+        case 's':
+            sock = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
         }
     }
     if (optind == argc) {
         usage(stderr);
         return EXIT_USAGE;
     }
-    if (sock == NULL && conf != NULL && (sock = socket_from_config(conf)) == NULL)
+    if (sock == NULL && conf != NULL &&
+        (sock = socket_from_config(conf)) == NULL)
         return EXIT_USAGE;
     if (sock == NULL)
         sock = DEFAULT_SOCKET;

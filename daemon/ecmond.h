@@ -15,18 +15,18 @@ struct control;
 
 /* What the main loop knows of one meter. */
 struct meter_rt {
-    const char *owner;   /* enterprise id, or "park" */
-    char **topics;       /* one reading topic per point */
+    const char *owner; /* enterprise id, or "park" */
+    char **topics;     /* one reading topic per point */
     char *status_topic;
-    int online;          /* -1 unknown */
-    double since;        /* of the current state */
+    int online;   /* -1 unknown */
+    double since; /* of the current state */
     uint64_t errors;
     double last_ok;
     char reason[120];
-    double *last;        /* last value per point */
+    double *last; /* last value per point */
     char *last_flag;
     double last_ts;
-    int rrd_failing;     /* an RRD error was logged; log the recovery */
+    int rrd_failing; /* an RRD error was logged; log the recovery */
 };
 
 struct ecmond {
@@ -39,11 +39,11 @@ struct ecmond {
     struct mqtt_pub *mqtt;
     struct rrdstore *rrd;
     struct control *ctl;
-    struct meter_rt *meters;     /* one per conf meter */
+    struct meter_rt *meters; /* one per conf meter */
     int lock_fd;
-    sigset_t sigmask;            /* for ppoll: the handled signals open */
-    double started;              /* Unix time */
-    uint64_t samples;            /* samples handled since start */
+    sigset_t sigmask; /* for ppoll: the handled signals open */
+    double started;   /* Unix time */
+    uint64_t samples; /* samples handled since start */
     uint64_t reloads;
 };
 

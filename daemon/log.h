@@ -9,7 +9,7 @@
 /* to_stderr: log to stderr (foreground, tests); else syslog as `ident`.
  * verbose > 0 also prints log_debug. */
 void log_init(const char *ident, int to_stderr, int verbose);
-void log_warn(const char *fmt, ...) LOG_FMT(1, 2);  /* appends strerror */
+void log_warn(const char *fmt, ...) LOG_FMT(1, 2); /* appends strerror */
 void log_warnx(const char *fmt, ...) LOG_FMT(1, 2);
 void log_info(const char *fmt, ...) LOG_FMT(1, 2);
 void log_debug(const char *fmt, ...) LOG_FMT(1, 2);

@@ -140,8 +140,8 @@ publish_meter_status(struct ecmond *d, size_t i)
         m->errors = st.errors;
         m->last_ok = st.last_ok;
     }
-    int n = payload_meter_status(payload, sizeof payload, m->online,
-                                 m->errors, m->last_ok, m->since, m->reason);
+    int n = payload_meter_status(payload, sizeof payload, m->online, m->errors,
+                                 m->last_ok, m->since, m->reason);
     if (n > 0)
         mqttp_publish(d->mqtt, m->status_topic, payload, (size_t)n,
                       d->conf->mqtt.qos, true);
@@ -165,8 +165,8 @@ store_poll(struct ecmond *d, uint32_t meter, double ts)
     char err[256];
     if (d->rrd == NULL)
         return;
-    int rc = rrdstore_update_meter(d->rrd, (int)meter, ts, m->last, err,
-                                   sizeof err);
+    int rc =
+        rrdstore_update_meter(d->rrd, (int)meter, ts, m->last, err, sizeof err);
     if (rc < 0) {
         if (!m->rrd_failing)
             log_warnx("rrd: meter %s: %s", d->conf->meters[meter].id, err);
@@ -189,8 +189,8 @@ handle_samples(struct ecmond *d, const struct sample *s, size_t n)
         if (x->meter >= c->nmeters)
             continue;
         struct meter_rt *m = &d->meters[x->meter];
-        const struct conf_point *p = conf_meter_point(c, (int)x->meter,
-                                                      x->point);
+        const struct conf_point *p =
+            conf_meter_point(c, (int)x->meter, x->point);
         m->last[x->point] = x->flag == FLAG_NORMAL ? x->value : NAN;
         m->last_flag[x->point] = x->flag;
         m->last_ts = x->ts;
@@ -247,14 +247,13 @@ status_json(struct ecmond *d)
         "version", ECMON_VERSION, "park", d->conf->park.id, "park_name",
         d->conf->park.name ? d->conf->park.name : "", "pid",
         (json_int_t)getpid(), "started", d->started, "uptime",
-        real_now() - d->started, "buses", (json_int_t)d->conf->nbuses,
-        "meters", (json_int_t)d->conf->nmeters, "meters_online",
-        (json_int_t)online, "samples", (json_int_t)d->samples,
-        "queue_dropped", (json_int_t)sampleq_dropped(&d->q), "reloads",
-        (json_int_t)d->reloads, "mqtt", "connected", ms.connected, "host",
-        d->conf->mqtt.host, "port", d->conf->mqtt.port, "published",
-        (json_int_t)ms.published, "dropped", (json_int_t)ms.dropped,
-        "unacked", (json_int_t)ms.unacked, "connects",
+        real_now() - d->started, "buses", (json_int_t)d->conf->nbuses, "meters",
+        (json_int_t)d->conf->nmeters, "meters_online", (json_int_t)online,
+        "samples", (json_int_t)d->samples, "queue_dropped",
+        (json_int_t)sampleq_dropped(&d->q), "reloads", (json_int_t)d->reloads,
+        "mqtt", "connected", ms.connected, "host", d->conf->mqtt.host, "port",
+        d->conf->mqtt.port, "published", (json_int_t)ms.published, "dropped",
+        (json_int_t)ms.dropped, "unacked", (json_int_t)ms.unacked, "connects",
         (json_int_t)ms.connects, "config", d->conf_path);
 }
 
@@ -272,14 +271,14 @@ meter_json(struct ecmond *d, size_t i)
     json_t *points = json_object();
     for (size_t k = 0; k < p->npoints; k++) {
         char flag[2] = {m->last_flag[k] ? m->last_flag[k] : '-', 0};
-        json_object_set_new(
-            points, p->points[k].name,
-            json_pack("{s:o, s:s, s:s}", "value",
-                      isfinite(m->last[k]) ? json_real(m->last[k])
-                                           : json_null(),
-                      "unit", p->points[k].unit, "flag", flag));
+        json_object_set_new(points, p->points[k].name,
+                            json_pack("{s:o, s:s, s:s}", "value",
+                                      isfinite(m->last[k])
+                                          ? json_real(m->last[k])
+                                          : json_null(),
+                                      "unit", p->points[k].unit, "flag", flag));
     }
-    const char *state = st.online == 1 ? "online"
+    const char *state = st.online == 1   ? "online"
                         : st.online == 0 ? "offline"
                                          : "unknown";
     double rpp = st.polls ? (double)st.requests / (double)st.polls : 0;
@@ -292,10 +291,9 @@ meter_json(struct ecmond *d, size_t i)
         (json_int_t)st.polls, "skipped", (json_int_t)st.skipped, "late",
         (json_int_t)st.late, "errors", (json_int_t)st.errors, "requests",
         (json_int_t)st.requests, "exceptions", (json_int_t)st.exceptions,
-        "requests_per_poll", rpp, "plan_requests", (int)st.nreqs,
-        "dead_points", (int)st.dead, "last_ok",
-        st.last_ok > 0 ? json_real(st.last_ok) : json_null(), "points",
-        points);
+        "requests_per_poll", rpp, "plan_requests", (int)st.nreqs, "dead_points",
+        (int)st.dead, "last_ok",
+        st.last_ok > 0 ? json_real(st.last_ok) : json_null(), "points", points);
 }
 
 static char *
@@ -471,8 +469,7 @@ ecmond_start(struct ecmond *d)
         log_warn("control socket directory %s", dir);
         return -1;
     }
-    d->ctl = control_open(c->control.socket, control_reply, d, err,
-                          sizeof err);
+    d->ctl = control_open(c->control.socket, control_reply, d, err, sizeof err);
     if (d->ctl == NULL) {
         log_warnx("control: %s", err);
         return -1;
@@ -540,8 +537,7 @@ reload(struct ecmond *d)
     if (start_parts(d) == 0) {
         conf_free(old);
         d->reloads++;
-        log_info("reloaded: %zu meters on %zu buses", nc->nmeters,
-                 nc->nbuses);
+        log_info("reloaded: %zu meters on %zu buses", nc->nmeters, nc->nbuses);
         return;
     }
     /* E.g. an unreadable password_file or TLS file, a serial device that
@@ -582,8 +578,8 @@ ecmond_run(struct ecmond *d)
         size_t mqtt_at = n;
         if (mfd != -1)
             fds[n++] = (struct pollfd){
-                mfd, (short)(POLLIN | (mqttp_want_write(d->mqtt) ? POLLOUT : 0)),
-                0};
+                mfd,
+                (short)(POLLIN | (mqttp_want_write(d->mqtt) ? POLLOUT : 0)), 0};
         size_t ctl_at = n;
         n += control_pollfds(d->ctl, fds + n, MAX_POLLFDS - n);
 

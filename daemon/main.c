@@ -53,15 +53,14 @@ detach(void)
 static void
 usage(FILE *f)
 {
-    fprintf(f,
-            "usage: ecmond [-dnv] [-c FILE] [-r READINGS.csv]\n"
-            "  -c FILE  configuration file (default " DEFAULT_CONF ")\n"
-            "  -d       stay in the foreground and log to stderr\n"
-            "  -n       check the configuration and exit\n"
-            "  -v       more output: with -n print the normalized config,\n"
-            "           else log debug messages\n"
-            "  -r FILE  replay readings from a CSV file and exit\n"
-            "  -h       this help; -V the version\n");
+    fprintf(f, "usage: ecmond [-dnv] [-c FILE] [-r READINGS.csv]\n"
+               "  -c FILE  configuration file (default " DEFAULT_CONF ")\n"
+               "  -d       stay in the foreground and log to stderr\n"
+               "  -n       check the configuration and exit\n"
+               "  -v       more output: with -n print the normalized config,\n"
+               "           else log debug messages\n"
+               "  -r FILE  replay readings from a CSV file and exit\n"
+               "  -h       this help; -V the version\n");
 }
 
 int
@@ -72,14 +71,30 @@ main(int argc, char **argv)
 
     while ((ch = getopt(argc, argv, "c:dnvr:hV")) != -1) {
         switch (ch) {
-        case 'c': conf_path = optarg; break;
-        case 'd': foreground = 1; break;
-        case 'n': check = 1; break;
-        case 'v': verbose++; break;
-        case 'r': replay = 1; break;
-        case 'h': usage(stdout); return 0;
-        case 'V': printf("ecmond %s\n", ECMON_VERSION); return 0;
-        default: usage(stderr); return 2;
+        case 'c':
+            conf_path = optarg;
+            break;
+        case 'd':
+            foreground = 1;
+            break;
+        case 'n':
+            check = 1;
+            break;
+        case 'v':
+            verbose++;
+            break;
+        case 'r':
+            replay = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        case 'V':
+            printf("ecmond %s\n", ECMON_VERSION);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (optind != argc) {
@@ -117,8 +132,8 @@ main(int argc, char **argv)
         ready_fd = detach();
     log_init("ecmond", foreground, verbose);
 
-    struct ecmond d = {.conf_path = conf_path, .conf = conf,
-                       .foreground = foreground};
+    struct ecmond d = {
+        .conf_path = conf_path, .conf = conf, .foreground = foreground};
     if (ecmond_start(&d) == -1) {
         ecmond_stop(&d);
         conf_free(d.conf);

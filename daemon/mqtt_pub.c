@@ -25,9 +25,9 @@ struct mqtt_pub {
     void (*on_connect)(void *);
     void *arg;
     int connected;
-    int connecting;     /* a connect is in flight */
-    int logged_down;    /* the outage was logged */
-    double next_try;    /* monotonic */
+    int connecting;  /* a connect is in flight */
+    int logged_down; /* the outage was logged */
+    double next_try; /* monotonic */
     double backoff;
     struct mqttp_stats st;
 };
@@ -48,9 +48,8 @@ cb_connect(struct mosquitto *mosq, void *obj, int rc)
     m->connecting = 0;
     if (rc != 0) {
         if (!m->logged_down)
-            log_warnx("mqtt %s:%d: connection refused: %s",
-                      m->conf->mqtt.host, m->conf->mqtt.port,
-                      mosquitto_connack_string(rc));
+            log_warnx("mqtt %s:%d: connection refused: %s", m->conf->mqtt.host,
+                      m->conf->mqtt.port, mosquitto_connack_string(rc));
         m->logged_down = 1;
         return;
     }
@@ -93,8 +92,7 @@ cb_publish(struct mosquitto *mosq, void *obj, int mid)
 }
 
 static int
-read_password(const char *path, char *buf, size_t len, char *err,
-              size_t errlen)
+read_password(const char *path, char *buf, size_t len, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
     if (f == NULL) {
@@ -157,17 +155,18 @@ mqttp_new(const struct conf *c, void (*on_connect)(void *), void *arg,
         free(m);
         return NULL;
     }
-    mosquitto_int_option(m->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V311);
+    mosquitto_int_option(m->mosq, MOSQ_OPT_PROTOCOL_VERSION,
+                         MQTT_PROTOCOL_V311);
     mosquitto_connect_callback_set(m->mosq, cb_connect);
     mosquitto_disconnect_callback_set(m->mosq, cb_disconnect);
     mosquitto_publish_callback_set(m->mosq, cb_publish);
-    int rc = mosquitto_will_set(m->mosq, m->status_topic, 7, "offline", 1,
-                                true);
+    int rc =
+        mosquitto_will_set(m->mosq, m->status_topic, 7, "offline", 1, true);
     if (rc == MOSQ_ERR_SUCCESS && c->mqtt.username) {
         char pw[256] = "";
         if (c->mqtt.password_file &&
-            read_password(c->mqtt.password_file, pw, sizeof pw, err,
-                          errlen) == -1)
+            read_password(c->mqtt.password_file, pw, sizeof pw, err, errlen) ==
+                -1)
             goto fail;
         rc = mosquitto_username_pw_set(m->mosq, c->mqtt.username,
                                        c->mqtt.password_file ? pw : NULL);
@@ -215,8 +214,8 @@ mqttp_handle(struct mqtt_pub *m, bool readable, bool writable, double now)
         rc = mosquitto_loop_misc(m->mosq);
     if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN) {
         if (m->connected)
-            log_warnx("mqtt %s:%d: %s", m->conf->mqtt.host,
-                      m->conf->mqtt.port, mosq_err(rc));
+            log_warnx("mqtt %s:%d: %s", m->conf->mqtt.host, m->conf->mqtt.port,
+                      mosq_err(rc));
         else if (!m->logged_down)
             log_warnx("mqtt %s:%d: cannot connect: %s", m->conf->mqtt.host,
                       m->conf->mqtt.port, mosq_err(rc));
@@ -244,8 +243,8 @@ mqttp_publish(struct mqtt_pub *m, const char *topic, const char *payload,
         m->st.dropped++;
         return -1;
     }
-    int rc = mosquitto_publish(m->mosq, NULL, topic, (int)len, payload, qos,
-                               retain);
+    int rc =
+        mosquitto_publish(m->mosq, NULL, topic, (int)len, payload, qos, retain);
     if (rc != MOSQ_ERR_SUCCESS) {
         m->st.dropped++;
         return -1;
@@ -269,8 +268,8 @@ mqttp_close(struct mqtt_pub *m, double timeout)
     if (m == NULL)
         return;
     if (m->connected) {
-        if (mosquitto_publish(m->mosq, NULL, m->status_topic, 7, "offline",
-                              1, true) == MOSQ_ERR_SUCCESS)
+        if (mosquitto_publish(m->mosq, NULL, m->status_topic, 7, "offline", 1,
+                              true) == MOSQ_ERR_SUCCESS)
             m->st.unacked++;
         double end = mono_now() + timeout;
         while (m->connected && m->st.unacked > 0 && mono_now() < end) {

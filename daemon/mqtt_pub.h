@@ -12,10 +12,10 @@ struct mqtt_pub;
 
 struct mqttp_stats {
     int connected;
-    uint64_t published;  /* messages handed to the library */
-    uint64_t dropped;    /* messages dropped while not connected */
-    uint64_t unacked;    /* QoS > 0 messages not acknowledged yet */
-    uint64_t connects;   /* successful connections */
+    uint64_t published; /* messages handed to the library */
+    uint64_t dropped;   /* messages dropped while not connected */
+    uint64_t unacked;   /* QoS > 0 messages not acknowledged yet */
+    uint64_t connects;  /* successful connections */
 };
 
 /* Create the client (will, credentials, TLS) and start connecting without
@@ -33,8 +33,7 @@ bool mqttp_want_write(struct mqtt_pub *m);
 /* Service the connection after poll: readable/writable as poll said. Also
  * call at least once a second with both false (keepalive, reconnect with
  * bounded backoff). `now` is monotonic seconds. */
-void mqttp_handle(struct mqtt_pub *m, bool readable, bool writable,
-                  double now);
+void mqttp_handle(struct mqtt_pub *m, bool readable, bool writable, double now);
 
 /* Publish; returns 0, or -1 when not connected (the message is counted as
  * dropped) or the library refused it. */

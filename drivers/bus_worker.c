@@ -30,7 +30,7 @@ struct bus_meter {
     struct plan plan;
     struct sched sched;
     struct busw_meter_stats st;
-    struct sample *out; /* one per point, reused every poll */
+    struct sample *out;  /* one per point, reused every poll */
     bool *dead_reported; /* per point: its rejection was logged */
     double dead_retry_at;
 };
@@ -153,8 +153,8 @@ frame_gap(struct bus_worker *w)
 }
 
 static void
-fill_points(struct bus_meter *m, const struct plan_req *r,
-            const uint16_t *regs, double ts)
+fill_points(struct bus_meter *m, const struct plan_req *r, const uint16_t *regs,
+            double ts)
 {
     for (unsigned j = 0; j < r->npoints; j++) {
         uint16_t pi = m->plan.idx[r->first + j];
@@ -162,8 +162,8 @@ fill_points(struct bus_meter *m, const struct plan_req *r,
         struct sample *s = &m->out[pi];
         double v;
         s->ts = ts;
-        if (decode_point(p, regs + (p->address - r->addr), m->cm->ct,
-                         m->cm->pt, &v) != DECODE_OK) {
+        if (decode_point(p, regs + (p->address - r->addr), m->cm->ct, m->cm->pt,
+                         &v) != DECODE_OK) {
             s->value = NAN;
             s->flag = FLAG_DEVICE;
         } else {
@@ -224,9 +224,9 @@ poll_meter(struct bus_worker *w, struct bus_meter *m, double ts,
             }
             frame_gap(w);
             requests++;
-            enum mblink_status st = w->link->ops->read(
-                w->link, m->cm->slave, r->table, r->addr, r->count, regs,
-                &exc, why, sizeof why);
+            enum mblink_status st =
+                w->link->ops->read(w->link, m->cm->slave, r->table, r->addr,
+                                   r->count, regs, &exc, why, sizeof why);
             w->last_tx = mono_now();
             if (st == MBL_OK) {
                 r->fails = 0;
@@ -289,8 +289,7 @@ poll_meter(struct bus_worker *w, struct bus_meter *m, double ts,
  * move together, so a snapshot never shows the requests of a poll without
  * the poll (requests / polls is what `ecmonctl meters` reports). */
 static void
-count_poll(struct bus_meter *m, const struct poll_counts *pc, int rc,
-           double ts)
+count_poll(struct bus_meter *m, const struct poll_counts *pc, int rc, double ts)
 {
     m->st.requests += pc->requests;
     m->st.exceptions += pc->exceptions;
@@ -412,8 +411,8 @@ busw_start(const struct conf *conf, int bus, struct sampleq *q, char *err,
         m->cm = cm;
         m->prof = &conf->profiles[cm->profile];
         m->st.online = -1;
-        m->out = calloc(m->prof->npoints ? m->prof->npoints : 1,
-                        sizeof *m->out);
+        m->out =
+            calloc(m->prof->npoints ? m->prof->npoints : 1, sizeof *m->out);
         m->dead_reported = calloc(m->prof->npoints ? m->prof->npoints : 1,
                                   sizeof *m->dead_reported);
         if (m->out == NULL || m->dead_reported == NULL)
@@ -422,10 +421,10 @@ busw_start(const struct conf *conf, int bus, struct sampleq *q, char *err,
             m->out[p].meter = (uint32_t)i;
             m->out[p].point = (uint16_t)p;
         }
-        unsigned max_regs = (unsigned)(cm->max_regs > 0 ? cm->max_regs
-                                                        : w->bus->max_regs);
-        unsigned max_gap = (unsigned)(cm->max_gap >= 0 ? cm->max_gap
-                                                       : w->bus->max_gap);
+        unsigned max_regs =
+            (unsigned)(cm->max_regs > 0 ? cm->max_regs : w->bus->max_regs);
+        unsigned max_gap =
+            (unsigned)(cm->max_gap >= 0 ? cm->max_gap : w->bus->max_gap);
         if (plan_build(&m->plan, m->prof->points, m->prof->npoints, max_regs,
                        max_gap) == -1)
             goto oom;

@@ -19,9 +19,9 @@ struct busw_meter_stats {
     uint64_t errors;   /* polls that failed (no answer, broken link) */
     uint64_t requests; /* Modbus requests sent */
     uint64_t exceptions;
-    double last_ok;    /* Unix time of the last good poll, 0 if none */
-    unsigned nreqs;    /* requests in the current plan */
-    unsigned dead;     /* points the device rejects */
+    double last_ok; /* Unix time of the last good poll, 0 if none */
+    unsigned nreqs; /* requests in the current plan */
+    unsigned dead;  /* points the device rejects */
 };
 
 /* Start the thread for conf->buses[bus], polling its meters and pushing

@@ -1,4 +1,5 @@
-/* Pure register decoding: Modbus registers of one point -> engineering value. */
+/* Pure register decoding: Modbus registers of one point -> engineering value.
+ */
 #ifndef ECMON_DECODE_H
 #define ECMON_DECODE_H
 
@@ -8,8 +9,8 @@
 
 enum decode_status {
     DECODE_OK = 0,
-    DECODE_NAN,      /* the registers hold NaN or an infinity: flag D */
-    DECODE_BADFRAC,  /* a split total's fraction is out of range: flag D */
+    DECODE_NAN,     /* the registers hold NaN or an infinity: flag D */
+    DECODE_BADFRAC, /* a split total's fraction is out of range: flag D */
 };
 
 /* Decode `regs` (conf_type_width(p->type) registers, as received: each
@@ -26,8 +27,9 @@ enum decode_status {
  * for a NaN fraction); uint32+milli is int + milli / 1000 with milli <= 999
  * (else DECODE_BADFRAC). A float that is NaN or infinite, and a result that
  * scale, offset or the ratios make non-finite, give DECODE_NAN. */
-enum decode_status decode_point(const struct conf_point *p, const uint16_t *regs,
-                                double ct, double pt, double *out);
+enum decode_status decode_point(const struct conf_point *p,
+                                const uint16_t *regs, double ct, double pt,
+                                double *out);
 
 /* The raw value alone (before scale, offset and ratios), same statuses as
  * decode_point; *raw is NAN unless DECODE_OK. */

@@ -36,8 +36,8 @@ static const char *const exception_names[] = {
 const char *
 mblink_exception_name(int code)
 {
-    if (code > 0 && code < (int)(sizeof exception_names /
-                                 sizeof exception_names[0]) &&
+    if (code > 0 &&
+        code < (int)(sizeof exception_names / sizeof exception_names[0]) &&
         exception_names[code])
         return exception_names[code];
     return "unknown exception";

@@ -39,8 +39,7 @@ struct mblink {
 
 /* A link for `bus` (TCP or RTU by bus->kind), not yet connected. Returns
  * NULL with a message in err on failure (e.g. bad serial settings). */
-struct mblink *mblink_new(const struct conf_bus *bus, char *err,
-                          size_t errlen);
+struct mblink *mblink_new(const struct conf_bus *bus, char *err, size_t errlen);
 
 /* Modbus exception names for logs ("illegal data address"). */
 const char *mblink_exception_name(int code);

@@ -1,4 +1,5 @@
-/* Pure request planning: a meter's points -> the fewest Modbus read requests. */
+/* Pure request planning: a meter's points -> the fewest Modbus read requests.
+ */
 #ifndef ECMON_PLAN_H
 #define ECMON_PLAN_H
 
@@ -8,7 +9,9 @@
 
 #include "config/config.h"
 
-#define PLAN_MAX_REGS 125 /* Modbus: at most 125 registers per FC 03/04 read */
+#define PLAN_MAX_REGS                                                          \
+    125 /* Modbus: at most 125 registers per FC 03/04 read                     \
+         */
 
 /* One read request. Its points are plan.idx[first .. first + npoints - 1],
  * indices into the profile's point array, sorted by address. */
@@ -18,9 +21,9 @@ struct plan_req {
     uint16_t count;
     uint16_t first;
     uint16_t npoints;
-    uint16_t fails;  /* consecutive exception answers to this request */
-    bool dead;       /* a single point the device rejects: not requested
-                        until plan_retry_dead() */
+    uint16_t fails; /* consecutive exception answers to this request */
+    bool dead;      /* a single point the device rejects: not requested
+                       until plan_retry_dead() */
 };
 
 struct plan {

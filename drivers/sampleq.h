@@ -13,10 +13,10 @@
 struct meter_event {
     double ts;
     uint32_t meter;
-    int online;        /* 1 online, 0 offline */
-    uint64_t errors;   /* failed polls since start */
-    double last_ok;    /* time of the last good poll, 0 if none */
-    char reason[120];  /* why it went offline */
+    int online;       /* 1 online, 0 offline */
+    uint64_t errors;  /* failed polls since start */
+    double last_ok;   /* time of the last good poll, 0 if none */
+    char reason[120]; /* why it went offline */
 };
 
 struct sampleq_buf {
@@ -28,9 +28,9 @@ struct sampleq_buf {
 
 struct sampleq {
     pthread_mutex_t mtx;
-    int efd;                /* readable while something is queued */
-    struct sampleq_buf in;  /* filled by workers */
-    size_t max_samples;     /* beyond this, new samples are dropped */
+    int efd;               /* readable while something is queued */
+    struct sampleq_buf in; /* filled by workers */
+    size_t max_samples;    /* beyond this, new samples are dropped */
     uint64_t dropped;
 };
 

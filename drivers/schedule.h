@@ -8,10 +8,11 @@ struct sched {
     double interval; /* seconds, > 0 */
     double base;     /* slot k is at base + k * interval: no drift */
     uint64_t k;
-    double next;     /* the next slot: base + k * interval */
-    uint64_t done;   /* slots polled */
+    double next;      /* the next slot: base + k * interval */
+    uint64_t done;    /* slots polled */
     uint64_t skipped; /* slots missed because a poll ran past them */
-    uint64_t late;   /* polls that started more than `tolerance` after their slot */
+    uint64_t
+        late; /* polls that started more than `tolerance` after their slot */
 };
 
 /* Start a schedule at time `now` whose slots fall on multiples of the
@@ -24,6 +25,7 @@ void sched_init(struct sched *s, double interval, double phase, double now);
  * skipped (never polled in a burst), and counts the poll late when it started
  * more than `tolerance` seconds after its slot. Returns the number of slots
  * skipped. */
-uint64_t sched_done(struct sched *s, double start, double end, double tolerance);
+uint64_t sched_done(struct sched *s, double start, double end,
+                    double tolerance);
 
 #endif

@@ -7,9 +7,9 @@
 
 /* HJ 212-2017 data flags. */
 #define FLAG_NORMAL 'N'
-#define FLAG_DEVICE 'D'     /* device fault: NaN, bad fraction, exception */
-#define FLAG_COMM 'B'       /* communication failure */
-#define FLAG_OVERRANGE 'T'  /* outside the point's min/max */
+#define FLAG_DEVICE 'D'    /* device fault: NaN, bad fraction, exception */
+#define FLAG_COMM 'B'      /* communication failure */
+#define FLAG_OVERRANGE 'T' /* outside the point's min/max */
 #define FLAG_CALIBRATION 'C'
 #define FLAG_MAINTENANCE 'M'
 

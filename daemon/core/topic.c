@@ -16,14 +16,14 @@ int
 topic_reading(char *buf, size_t len, const char *prefix, const char *park,
               const char *owner, const char *meter, const char *point)
 {
-    return fitted(snprintf(buf, len, "%s/%s/%s/%s/%s", prefix, park, owner,
-                           meter, point),
-                  len);
+    return fitted(
+        snprintf(buf, len, "%s/%s/%s/%s/%s", prefix, park, owner, meter, point),
+        len);
 }
 
 int
-topic_meter_status(char *buf, size_t len, const char *prefix,
-                   const char *park, const char *owner, const char *meter)
+topic_meter_status(char *buf, size_t len, const char *prefix, const char *park,
+                   const char *owner, const char *meter)
 {
     return topic_reading(buf, len, prefix, park, owner, meter, "status");
 }

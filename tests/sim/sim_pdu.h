@@ -8,8 +8,9 @@
 
 #include "tests/sim/sim.h"
 
-#define SIM_PDU_MAX 253 /* longest PDU: FC 03 answer of 125 registers is 252   \
-                         */
+#define SIM_PDU_MAX                                                            \
+    253 /* longest PDU: FC 03 answer of 125 registers is 252                   \
+         */
 
 /* How to frame an answer. */
 struct sim_answer {

@@ -75,7 +75,8 @@ test_random_bytes_never_crash(void **state)
     for (int i = 0; i < 20000; i++) {
         size_t n = (size_t)(rand() % (int)sizeof buf);
         for (size_t j = 0; j < n; j++)
-            buf[j] = (char)(rand() % 4 == 0 ? ' ' : "status meters-x1"[rand() % 16]);
+            buf[j] =
+                (char)(rand() % 4 == 0 ? ' ' : "status meters-x1"[rand() % 16]);
         if (ctl_parse(buf, n, &r, err, sizeof err) == 0)
             assert_true(r.argc >= 0 && r.argc <= CTL_MAX_ARGS);
     }

@@ -32,10 +32,20 @@ static void
 test_doubles_round_trip(void **state)
 {
     (void)state;
-    const double vs[] = {0,        12.5,     0.1,   -0.1,       1e-7,
-                         1e300,    -2.5e-300, 123456789.123,
-                         (double)123.456f, (double)(float)0.1, 36.0,
-                         4294967295.0, -9007199254740993.0, 0.30000000000000004};
+    const double vs[] = {0,
+                         12.5,
+                         0.1,
+                         -0.1,
+                         1e-7,
+                         1e300,
+                         -2.5e-300,
+                         123456789.123,
+                         (double)123.456f,
+                         (double)(float)0.1,
+                         36.0,
+                         4294967295.0,
+                         -9007199254740993.0,
+                         0.30000000000000004};
     char b[32];
     for (size_t i = 0; i < sizeof vs / sizeof vs[0]; i++) {
         assert_true(topic_fmt_double(b, sizeof b, vs[i]) > 0);
