@@ -3,15 +3,20 @@
 #define ECMON_ECMOND_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config/config.h"
+#include "daemon/core/periods.h"
 #include "drivers/sampleq.h"
 
 struct bus_worker;
 struct mqtt_pub;
 struct rrdstore;
 struct control;
+struct ledger;
+struct engine;
+struct alert_out;
 
 /* What the main loop knows of one meter. */
 struct meter_rt {
@@ -40,12 +45,39 @@ struct ecmond {
     struct rrdstore *rrd;
     struct control *ctl;
     struct meter_rt *meters; /* one per conf meter */
+    struct tzone tz;         /* the park's */
+    struct ledger *ledger;
+    struct engine *engine;
+    struct alert_out *alerts;
+    double next_eval;    /* monotonic: next engine evaluation */
+    double next_publish; /* monotonic: next quota/capacity publish */
     int lock_fd;
     sigset_t sigmask; /* for ppoll: the handled signals open */
     double started;   /* Unix time */
     uint64_t samples; /* samples handled since start */
     uint64_t reloads;
+    uint64_t alerts_raised; /* alert transitions since start */
 };
+
+/* Open what readings flow into (time zone, ledger, engine, alerts, RRD,
+ * MQTT) without the bus workers or the control socket: the daemon and
+ * replay share it. `replay`: judge hours without grace. Returns 0 or -1
+ * after logging why. */
+int ecmond_open_outputs(struct ecmond *d, bool replay);
+
+/* One batch of samples: MQTT, RRD (one update per meter poll) and the
+ * ledger. Samples older than the ledger's for their point are refused and
+ * counted in *refused (may be NULL). */
+void ecmond_samples(struct ecmond *d, const struct sample *s, size_t n,
+                    size_t *refused);
+
+/* Evaluate quotas and capacity at Unix time `now`; with `publish` also
+ * publish their topics and update their RRD files. */
+void ecmond_evaluate(struct ecmond *d, double now, bool publish);
+
+/* Create state_dir and rrd_dir, then lock <state_dir>/ecmond.lock; -1
+ * (logged) if that fails or another process holds the lock. */
+int ecmond_lock(struct ecmond *d);
 
 /* Install the signal handlers (the signals stay blocked until the loop
  * waits), then start every part for d->conf (state dirs, lock, control

@@ -19,7 +19,11 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "daemon/alert_out.h"
 #include "daemon/control.h"
+#include "daemon/engine.h"
+#include "daemon/ledger_store.h"
+#include "daemon/tz.h"
 #include "daemon/core/topic.h"
 #include "daemon/clock.h"
 #include "daemon/log.h"
@@ -31,6 +35,8 @@
 #define MAX_QUEUED_SAMPLES (1u << 20)
 #define MAX_POLLFDS 32
 #define STATUS_REFRESH_S 60.0
+#define EVAL_INTERVAL_S 10.0    /* quotas, capacity, concentration hours */
+#define PUBLISH_INTERVAL_S 60.0 /* quota and capacity topics, their RRDs */
 
 /* mkdir -p with `mode` for the directories it creates. */
 static int
@@ -178,8 +184,9 @@ store_poll(struct ecmond *d, uint32_t meter, double ts)
     }
 }
 
-static void
-handle_samples(struct ecmond *d, const struct sample *s, size_t n)
+void
+ecmond_samples(struct ecmond *d, const struct sample *s, size_t n,
+               size_t *refused)
 {
     const struct conf *c = d->conf;
     char payload[256];
@@ -204,6 +211,10 @@ handle_samples(struct ecmond *d, const struct sample *s, size_t n)
         if (i + 1 == n || s[i + 1].meter != x->meter || s[i + 1].ts != x->ts)
             store_poll(d, x->meter, x->ts);
     }
+    if (d->engine)
+        engine_feed(d->engine, s, n, refused);
+    else if (refused)
+        *refused = 0;
 }
 
 static void
@@ -226,8 +237,96 @@ static void
 drain_queue(struct ecmond *d)
 {
     sampleq_take(&d->q, &d->batch);
-    handle_samples(d, d->batch.samples, d->batch.nsamples);
+    ecmond_samples(d, d->batch.samples, d->batch.nsamples, NULL);
     handle_events(d, d->batch.events, d->batch.nevents);
+}
+
+/* ---- the engine's outputs ---- */
+
+static void
+engine_publish(void *arg, const char *topic, const char *payload, bool retain)
+{
+    struct ecmond *d = arg;
+    if (d->mqtt)
+        mqttp_publish(d->mqtt, topic, payload, strlen(payload),
+                      d->conf->mqtt.qos, retain);
+}
+
+static void
+engine_alert(void *arg, const struct engine_alert *a)
+{
+    struct ecmond *d = arg;
+    d->alerts_raised++;
+    alert_out_deliver(d->alerts, a);
+}
+
+void
+ecmond_evaluate(struct ecmond *d, double now, bool publish)
+{
+    if (d->engine == NULL)
+        return;
+    engine_evaluate(d->engine, now, publish);
+    if (!publish || d->rrd == NULL)
+        return;
+    const struct engine_quota *q;
+    size_t n = engine_quotas(d->engine, &q);
+    char err[512];
+    for (size_t i = 0; i < n; i++) {
+        if (!q[i].evaluated)
+            continue;
+        int qi =
+            (int)(q[i].q - (q[i].enterprise >= 0
+                                ? d->conf->enterprises[q[i].enterprise].quotas
+                                : d->conf->park.quotas));
+        if (rrdstore_update_quota(d->rrd, q[i].enterprise, qi, now, q[i].r.used,
+                                  q[i].limit, q[i].r.projected, err,
+                                  sizeof err) == -1)
+            log_debug("rrd: %s", err);
+    }
+    const struct engine_capacity *cp = engine_capacity(d->engine);
+    if (cp->enabled &&
+        rrdstore_update_capacity(d->rrd, now, cp->today, cp->capacity,
+                                 cp->headroom, err, sizeof err) == -1)
+        log_debug("rrd: %s", err);
+}
+
+/* <prefix>/<park>/<enterprise>/value_added/set {"period":..,"yuan":..} */
+static void
+on_value_added(void *arg, const char *topic, const char *payload, size_t len)
+{
+    struct ecmond *d = arg;
+    const struct conf *c = d->conf;
+    char ent[CONF_ID_MAX], err[256];
+    size_t plen = strlen(c->mqtt.prefix) + strlen(c->park.id) + 2;
+    const char *rest = topic + plen, *slash;
+    if (strlen(topic) <= plen || (slash = strchr(rest, '/')) == NULL ||
+        strcmp(slash, "/value_added/set") != 0 ||
+        (size_t)(slash - rest) >= sizeof ent) {
+        log_warnx("value added via MQTT: unexpected topic %s", topic);
+        return;
+    }
+    memcpy(ent, rest, (size_t)(slash - rest));
+    ent[slash - rest] = '\0';
+    json_error_t jerr;
+    json_t *j = len <= 4096 ? json_loadb(payload, len, 0, &jerr) : NULL;
+    json_t *period = json_object_get(j, "period");
+    json_t *yuan = json_object_get(j, "yuan");
+    if (j == NULL)
+        snprintf(err, sizeof err, "%s",
+                 len > 4096 ? "payload larger than 4096 bytes"
+                            : "malformed JSON");
+    else if (!json_is_object(j) || !json_is_string(period) ||
+             !json_is_number(yuan) || json_object_size(j) != 2)
+        snprintf(err, sizeof err,
+                 "expected {\"period\": \"YYYY[-MM|-Qn]\", \"yuan\": "
+                 "number}");
+    else if (engine_set_va(d->engine, ent, json_string_value(period),
+                           json_number_value(yuan), "mqtt", real_now(), err,
+                           sizeof err) == 0)
+        err[0] = '\0';
+    if (err[0])
+        log_warnx("value added for %s via MQTT rejected: %s", ent, err);
+    json_decref(j);
 }
 
 /* ---- control requests ---- */
@@ -296,6 +395,77 @@ meter_json(struct ecmond *d, size_t i)
         st.last_ok > 0 ? json_real(st.last_ok) : json_null(), "points", points);
 }
 
+/* The quota payloads are the MQTT ones, so ecmonctl and MQTT agree. */
+static json_t *
+quota_json(const struct engine_quota *q)
+{
+    char buf[1024];
+    if (engine_quota_payload(q, true, buf, sizeof buf) < 0)
+        return json_object();
+    json_t *o = json_loads(buf, 0, NULL);
+    if (o == NULL)
+        return json_object();
+    json_object_set_new(o, "enterprise", json_string(q->owner));
+    json_object_set_new(o, "quota", json_string(q->q->id));
+    return o;
+}
+
+static json_t *
+usage_json(struct ecmond *d, const char *owner)
+{
+    const struct engine_quota *q;
+    size_t n = engine_quotas(d->engine, &q);
+    json_t *a = json_array();
+    int known = owner == NULL || strcmp(owner, CONF_PARK_ID) == 0;
+    for (size_t i = 0; owner && i < d->conf->nenterprises; i++)
+        known |= strcmp(d->conf->enterprises[i].id, owner) == 0;
+    if (!known) {
+        json_decref(a);
+        return json_pack("{s:s}", "error", "no such enterprise");
+    }
+    for (size_t i = 0; i < n; i++)
+        if (q[i].evaluated && (owner == NULL || strcmp(owner, q[i].owner) == 0))
+            json_array_append_new(a, quota_json(&q[i]));
+    return json_pack("{s:o}", "usage", a);
+}
+
+static json_t *
+alerts_json(struct ecmond *d)
+{
+    const struct engine_quota *q;
+    const struct engine_conc *k;
+    size_t nq = engine_quotas(d->engine, &q);
+    size_t nk = engine_concs(d->engine, &k);
+    json_t *a = json_array();
+    for (size_t i = 0; i < nq; i++)
+        if (q[i].state != QS_OK)
+            json_array_append_new(a, quota_json(&q[i]));
+    for (size_t i = 0; i < nk; i++)
+        if (k[i].state != QS_OK)
+            json_array_append_new(
+                a, json_pack(
+                       "{s:s, s:s, s:s, s:f, s:f, s:s, s:f}", "enterprise",
+                       d->conf->enterprises[k[i].enterprise].id, "quota",
+                       k[i].key, "measure", conf_pollutant_name(k[i].pollutant),
+                       "used", isfinite(k[i].mean) ? k[i].mean : 0.0, "limit",
+                       k[i].limit, "state", quota_state_name(k[i].state),
+                       "since", k[i].since));
+    return json_pack("{s:o}", "alerts", a);
+}
+
+static json_t *
+capacity_json(struct ecmond *d)
+{
+    const struct engine_capacity *cp = engine_capacity(d->engine);
+    if (!cp->enabled)
+        return json_pack("{s:s}", "error",
+                         "no treatment plant (park.wwtp) configured");
+    return json_pack("{s:f, s:f, s:f, s:f, s:f}", "capacity_m3_day",
+                     cp->capacity, "today_m3", cp->today, "utilization",
+                     cp->utilization, "peak30_m3", cp->peak30,
+                     "headroom_m3_day", cp->headroom);
+}
+
 static char *
 control_reply(const struct ctl_req *req, void *arg)
 {
@@ -327,6 +497,27 @@ control_reply(const struct ctl_req *req, void *arg)
         sig_reload = 1;
         j = json_pack("{s:s}", "result", "reload requested");
         break;
+    case CTL_USAGE:
+        j = usage_json(d, req->argc ? req->argv[0] : NULL);
+        break;
+    case CTL_ALERTS:
+        j = alerts_json(d);
+        break;
+    case CTL_CAPACITY:
+        j = capacity_json(d);
+        break;
+    case CTL_VALUE_ADDED: {
+        char err[256], *end;
+        double yuan = strtod(req->argv[2], &end);
+        if (end == req->argv[2] || *end != '\0')
+            snprintf(err, sizeof err, "bad amount '%s'", req->argv[2]);
+        else if (engine_set_va(d->engine, req->argv[0], req->argv[1], yuan,
+                               "ecmonctl", real_now(), err, sizeof err) == 0)
+            err[0] = '\0';
+        j = err[0] ? json_pack("{s:s}", "error", err)
+                   : json_pack("{s:s}", "result", "value added set");
+        break;
+    }
     default:
         j = json_pack("{s:s}", "error", "not implemented yet");
         break;
@@ -349,10 +540,19 @@ control_reply(const struct ctl_req *req, void *arg)
 
 /* ---- start, stop, run ---- */
 
-static int
-lock_state_dir(struct ecmond *d)
+int
+ecmond_lock(struct ecmond *d)
 {
+    const struct conf *c = d->conf;
     char path[4096];
+    if (mkdirs(c->storage.state_dir, 0750) == -1) {
+        log_warn("state_dir %s", c->storage.state_dir);
+        return -1;
+    }
+    if (mkdirs(c->storage.rrd_dir, 0750) == -1) {
+        log_warn("rrd_dir %s", c->storage.rrd_dir);
+        return -1;
+    }
     snprintf(path, sizeof path, "%s/ecmond.lock", d->conf->storage.state_dir);
     d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (d->lock_fd == -1) {
@@ -373,18 +573,21 @@ lock_state_dir(struct ecmond *d)
     return 0;
 }
 
-static int
-start_parts(struct ecmond *d)
+int
+ecmond_open_outputs(struct ecmond *d, bool replay)
 {
     const struct conf *c = d->conf;
-    char err[512];
+    char err[512], path[4096], filter[512];
 
     if (meters_init(d) == -1) {
         log_warnx("out of memory");
         return -1;
     }
-    if (sampleq_init(&d->q, MAX_QUEUED_SAMPLES) == -1) {
-        log_warn("eventfd");
+    tz_use(c->park.timezone, &d->tz);
+    snprintf(path, sizeof path, "%s/ecmond.db", c->storage.state_dir);
+    d->ledger = ledger_open(path, err, sizeof err);
+    if (d->ledger == NULL) {
+        log_warnx("%s", err);
         return -1;
     }
     d->rrd = rrdstore_open(c, err, sizeof err);
@@ -397,6 +600,38 @@ start_parts(struct ecmond *d)
         log_warnx("%s", err);
         return -1;
     }
+    d->alerts = alert_out_new(c);
+    if (d->alerts == NULL) {
+        log_warnx("out of memory");
+        return -1;
+    }
+    alert_out_set_mqtt(d->alerts, d->mqtt);
+    struct engine_out out = {engine_publish, engine_alert, d};
+    d->engine = engine_open(c, &d->tz, d->ledger, &out, replay ? 0 : 60, err,
+                            sizeof err);
+    if (d->engine == NULL) {
+        log_warnx("%s", err);
+        return -1;
+    }
+    snprintf(filter, sizeof filter, "%s/%s/+/value_added/set", c->mqtt.prefix,
+             c->park.id);
+    if (!replay && mqttp_set_input(d->mqtt, filter, on_value_added, d) == -1)
+        log_warnx("mqtt: cannot subscribe to %s", filter);
+    return 0;
+}
+
+static int
+start_parts(struct ecmond *d)
+{
+    const struct conf *c = d->conf;
+    char err[512];
+
+    if (sampleq_init(&d->q, MAX_QUEUED_SAMPLES) == -1) {
+        log_warn("eventfd");
+        return -1;
+    }
+    if (ecmond_open_outputs(d, false) == -1)
+        return -1;
     d->workers = calloc(c->nbuses ? c->nbuses : 1, sizeof *d->workers);
     if (d->workers == NULL)
         return -1;
@@ -407,10 +642,10 @@ start_parts(struct ecmond *d)
             return -1;
         }
     }
+    d->next_eval = d->next_publish = mono_now(); /* evaluate at once */
     return 0;
 }
 
-/* Stop what start_parts started, also after it failed half-way. */
 static void
 stop_parts(struct ecmond *d)
 {
@@ -427,6 +662,15 @@ stop_parts(struct ecmond *d)
         drain_queue(d);
         sampleq_destroy(&d->q);
         d->q.efd = -1;
+    }
+    engine_close(d->engine);
+    d->engine = NULL;
+    ledger_close(d->ledger);
+    d->ledger = NULL;
+    if (d->alerts) {
+        alert_out_drain(d->alerts, 2.0);
+        alert_out_free(d->alerts);
+        d->alerts = NULL;
     }
     mqttp_close(d->mqtt, 3.0);
     d->mqtt = NULL;
@@ -454,15 +698,7 @@ ecmond_start(struct ecmond *d)
      * without MSG_NOSIGNAL. */
     signals_init(&d->sigmask);
     d->started = real_now();
-    if (mkdirs(c->storage.state_dir, 0750) == -1) {
-        log_warn("state_dir %s", c->storage.state_dir);
-        return -1;
-    }
-    if (mkdirs(c->storage.rrd_dir, 0750) == -1) {
-        log_warn("rrd_dir %s", c->storage.rrd_dir);
-        return -1;
-    }
-    if (lock_state_dir(d) == -1)
+    if (ecmond_lock(d) == -1)
         return -1;
     dirname_of(c->control.socket, dir, sizeof dir);
     if (mkdirs(dir, 0755) == -1) {
@@ -602,6 +838,14 @@ ecmond_run(struct ecmond *d)
             control_handle(d->ctl, fds + ctl_at, n - ctl_at, now);
         else
             control_handle(d->ctl, fds + ctl_at, 0, now);
+        if (now >= d->next_eval) {
+            bool publish = now >= d->next_publish;
+            ecmond_evaluate(d, real_now(), publish);
+            d->next_eval = now + EVAL_INTERVAL_S;
+            if (publish)
+                d->next_publish = now + PUBLISH_INTERVAL_S;
+        }
+        alert_out_tick(d->alerts, now);
         if (now >= next_status) {
             /* Keep the retained statuses' counters and last_ok fresh. */
             on_mqtt_connect(d);

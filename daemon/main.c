@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "daemon/ecmond.h"
 #include "daemon/log.h"
+#include "daemon/replay.h"
 
 #define DEFAULT_CONF "/etc/ecmond/ecmond.conf"
 
@@ -67,7 +68,8 @@ int
 main(int argc, char **argv)
 {
     const char *conf_path = DEFAULT_CONF;
-    int foreground = 0, check = 0, verbose = 0, replay = 0, ch;
+    const char *replay = NULL;
+    int foreground = 0, check = 0, verbose = 0, ch;
 
     while ((ch = getopt(argc, argv, "c:dnvr:hV")) != -1) {
         switch (ch) {
@@ -84,7 +86,7 @@ main(int argc, char **argv)
             verbose++;
             break;
         case 'r':
-            replay = 1;
+            replay = optarg;
             break;
         case 'h':
             usage(stdout);
@@ -100,11 +102,6 @@ main(int argc, char **argv)
     if (optind != argc) {
         usage(stderr);
         return 2;
-    }
-    if (replay && !check) {
-        /* Never fall through to starting a daemon that polls the meters. */
-        fprintf(stderr, "ecmond: -r: replay is not implemented yet\n");
-        return 1;
     }
 
     struct conf_errors errs = {0};
@@ -125,6 +122,19 @@ main(int argc, char **argv)
             fprintf(stderr, "configuration OK\n");
         conf_free(conf);
         return 0;
+    }
+    if (replay) {
+        /* Backfill: the daemon's path, no meters polled, no control. */
+        log_init("ecmond", 1, verbose);
+        struct ecmond d = {.conf_path = conf_path, .conf = conf};
+        d.q.efd = -1;
+        d.lock_fd = -1;
+        int rc = 1;
+        if (ecmond_lock(&d) == 0 && ecmond_open_outputs(&d, true) == 0)
+            rc = ecmond_replay(&d, replay);
+        ecmond_stop(&d);
+        conf_free(d.conf);
+        return rc;
     }
     /* Under systemd (Type=notify) stay in the foreground, log to syslog. */
     int ready_fd = -1;

@@ -23,6 +23,9 @@ struct mqtt_pub {
     const struct conf *conf;
     char status_topic[256];
     void (*on_connect)(void *);
+    char *input_filter; /* subscribed on every connection */
+    void (*on_input)(void *, const char *, const char *, size_t);
+    void *input_arg;
     void *arg;
     int connected;
     int connecting;  /* a connect is in flight */
@@ -63,8 +66,41 @@ cb_connect(struct mosquitto *mosq, void *obj, int rc)
     if (mosquitto_publish(m->mosq, NULL, m->status_topic, 6, "online", 1,
                           true) == MOSQ_ERR_SUCCESS)
         m->st.unacked++; /* its PUBACK comes through cb_publish too */
+    if (m->input_filter && mosquitto_subscribe(m->mosq, NULL, m->input_filter,
+                                               1) != MOSQ_ERR_SUCCESS)
+        log_warnx("mqtt: cannot subscribe to %s", m->input_filter);
     if (m->on_connect)
         m->on_connect(m->arg);
+}
+
+static void
+cb_message(struct mosquitto *mosq, void *obj,
+           const struct mosquitto_message *msg)
+{
+    struct mqtt_pub *m = obj;
+    (void)mosq;
+    if (m->on_input && msg->topic && !msg->retain)
+        m->on_input(m->input_arg, msg->topic,
+                    msg->payload ? (const char *)msg->payload : "",
+                    (size_t)(msg->payloadlen > 0 ? msg->payloadlen : 0));
+}
+
+int
+mqttp_set_input(struct mqtt_pub *m, const char *filter,
+                void (*fn)(void *arg, const char *topic, const char *payload,
+                           size_t len),
+                void *arg)
+{
+    free(m->input_filter);
+    m->input_filter = strdup(filter);
+    if (m->input_filter == NULL)
+        return -1;
+    m->on_input = fn;
+    m->input_arg = arg;
+    if (m->connected &&
+        mosquitto_subscribe(m->mosq, NULL, filter, 1) != MOSQ_ERR_SUCCESS)
+        return -1;
+    return 0;
 }
 
 static void
@@ -160,6 +196,7 @@ mqttp_new(const struct conf *c, void (*on_connect)(void *), void *arg,
     mosquitto_connect_callback_set(m->mosq, cb_connect);
     mosquitto_disconnect_callback_set(m->mosq, cb_disconnect);
     mosquitto_publish_callback_set(m->mosq, cb_publish);
+    mosquitto_message_callback_set(m->mosq, cb_message);
     int rc =
         mosquitto_will_set(m->mosq, m->status_topic, 7, "offline", 1, true);
     if (rc == MOSQ_ERR_SUCCESS && c->mqtt.username) {
@@ -284,5 +321,6 @@ mqttp_close(struct mqtt_pub *m, double timeout)
         mosquitto_disconnect(m->mosq);
     }
     mosquitto_destroy(m->mosq);
+    free(m->input_filter);
     free(m);
 }

@@ -40,6 +40,14 @@ void mqttp_handle(struct mqtt_pub *m, bool readable, bool writable, double now);
 int mqttp_publish(struct mqtt_pub *m, const char *topic, const char *payload,
                   size_t len, int qos, bool retain);
 
+/* Subscribe to `filter` (QoS 1) now and on every reconnection, and hand
+ * each non-retained message to fn from mqttp_handle. The payload is not
+ * NUL-terminated. Returns 0 or -1. */
+int mqttp_set_input(struct mqtt_pub *m, const char *filter,
+                    void (*fn)(void *arg, const char *topic,
+                               const char *payload, size_t len),
+                    void *arg);
+
 void mqttp_stats(struct mqtt_pub *m, struct mqttp_stats *out);
 
 /* Publish `offline` on the status topic, wait at most `timeout` seconds for

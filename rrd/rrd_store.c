@@ -20,21 +20,35 @@
 
 #define DIR_MODE 0750
 
-struct meter {
+/* Seconds between the daemon's updates of quota and capacity files. */
+#define AGGREGATE_INTERVAL 60.0
+
+/* One RRD file of the store (a meter's, a quota's or the capacity file). */
+struct rrdfile {
     struct rrdlayout *lay;
     const char *name; /* the file as librrd gets it: path, or relpath (TCP) */
-    int64_t last;     /* last second written; valid when ready */
-    bool ready;       /* the file exists with our data sources */
-    bool mismatch;    /* the file has other data sources: refused */
-    bool dirty;       /* updated through rrdcached since the last flush */
+    const char *sources; /* what its data sources must be, for errors */
+    int64_t last;        /* last second written; valid when ready */
+    bool ready;          /* the file exists with our data sources */
+    bool mismatch;       /* the file has other data sources: refused */
+    bool dirty;          /* updated through rrdcached since the last flush */
 };
 
+/* files[] holds the meters' files (in conf.meters order), then the quotas'
+ * (the park's, then each enterprise's in conf order), then the capacity
+ * file if the park has a WWTP. */
 struct rrdstore {
     char *daemon; /* rrdcached address, NULL: write the files directly */
     bool remote;  /* rrdcached over TCP: files named relative to rrd_dir */
-    struct meter *m;
-    size_t nmeters;
-    char *line; /* the update line being sent, line_max bytes */
+    struct rrdfile *files;
+    size_t nfiles;  /* files laid out so far (all of them once open) */
+    size_t nmeters; /* files[0 .. nmeters) */
+    /* Quota files of owner k (0: the park, e + 1: enterprise e) are
+     * files[quota_base[k] .. quota_base[k + 1]); nowners + 1 entries. */
+    size_t *quota_base;
+    size_t nowners;
+    struct rrdfile *capacity; /* NULL without park.wwtp */
+    char *line;               /* the update line being sent, line_max bytes */
     size_t line_max;
 };
 
@@ -115,20 +129,20 @@ daemon_connect(struct rrdstore *st, char *err, size_t errlen)
 }
 
 static void
-mismatch_err(const struct meter *m, char *err, size_t errlen)
+mismatch_err(const struct rrdfile *f, char *err, size_t errlen)
 {
     errf(err, errlen,
-         "%s: its data sources are not the meter's points (%s); move the "
-         "file aside to start a new one",
-         m->name, m->lay->template_);
+         "%s: its data sources are not %s (%s); move the file aside to start "
+         "a new one",
+         f->name, f->sources, f->lay->template_);
 }
 
-/* Check an rrd_info list of m's file: its data sources must be the layout's,
- * in order. Sets m->last from last_update and m->ready, or m->mismatch. */
+/* Check an rrd_info list of f's file: its data sources must be the layout's,
+ * in order. Sets f->last from last_update and f->ready, or f->mismatch. */
 static int
-check_info(struct meter *m, const rrd_info_t *info, char *err, size_t errlen)
+check_info(struct rrdfile *f, const rrd_info_t *info, char *err, size_t errlen)
 {
-    const struct rrdlayout *l = m->lay;
+    const struct rrdlayout *l = f->lay;
     const rrd_info_t *i;
     size_t seen = 0;
     bool have_last = false, same = true;
@@ -154,26 +168,26 @@ check_info(struct meter *m, const rrd_info_t *info, char *err, size_t errlen)
             same = false;
     }
     if (!have_last || last > INT64_MAX) {
-        errf(err, errlen, "rrd info %s: no last_update", m->name);
+        errf(err, errlen, "rrd info %s: no last_update", f->name);
         return -1;
     }
     if (!same || seen != l->nds) {
-        m->mismatch = true;
-        mismatch_err(m, err, errlen);
+        f->mismatch = true;
+        mismatch_err(f, err, errlen);
         return -1;
     }
-    m->last = (int64_t)last;
-    m->ready = true;
+    f->last = (int64_t)last;
+    f->ready = true;
     return 0;
 }
 
-/* First sight of m's file (or after an error): create it, or read its last
+/* First sight of f's file (or after an error): create it, or read its last
  * update and check its data sources. */
 static int
-prepare(struct rrdstore *st, struct meter *m, int64_t sec, char *err,
+prepare(struct rrdstore *st, struct rrdfile *f, int64_t sec, char *err,
         size_t errlen)
 {
-    const struct rrdlayout *l = m->lay;
+    const struct rrdlayout *l = f->lay;
     rrd_info_t *info;
     struct stat sb;
     char why[256];
@@ -186,7 +200,7 @@ prepare(struct rrdstore *st, struct meter *m, int64_t sec, char *err,
                 rrd_errf(err, errlen, "info", l->path, 0);
                 return -1;
             }
-            status = check_info(m, info, err, errlen);
+            status = check_info(f, info, err, errlen);
             rrd_info_free(info);
             return status;
         }
@@ -204,8 +218,8 @@ prepare(struct rrdstore *st, struct meter *m, int64_t sec, char *err,
             rrd_errf(err, errlen, "create", l->path, 0);
             return -1;
         }
-        m->last = sec - 1;
-        m->ready = true;
+        f->last = sec - 1;
+        f->ready = true;
         return 0;
     }
 
@@ -218,10 +232,10 @@ prepare(struct rrdstore *st, struct meter *m, int64_t sec, char *err,
     /* FLUSH writes what rrdcached holds for the file, so that INFO shows
      * its true last update (LAST is rounded down to the step). */
     rrd_clear_error();
-    rrdc_flush(m->name);
+    rrdc_flush(f->name);
     rrd_clear_error();
-    if ((info = rrdc_info(m->name)) != NULL) {
-        status = check_info(m, info, err, errlen);
+    if ((info = rrdc_info(f->name)) != NULL) {
+        status = check_info(f, info, err, errlen);
         rrd_info_free(info);
         return status;
     }
@@ -231,30 +245,30 @@ prepare(struct rrdstore *st, struct meter *m, int64_t sec, char *err,
     snprintf(why, sizeof(why), "%s",
              rrd_test_error() ? rrd_get_error() : "failed");
     rrd_clear_error();
-    rrdc_forget(m->name);
+    rrdc_forget(f->name);
     rrd_clear_error();
-    status = rrdc_create(m->name, l->step, (time_t)(sec - 1),
+    status = rrdc_create(f->name, l->step, (time_t)(sec - 1),
                          1 /* no_overwrite */, l->argc, l->argv);
     if (status != 0) {
         char cwhy[256];
 
-        rrd_errf(cwhy, sizeof(cwhy), "create", m->name, status);
-        errf(err, errlen, "rrd info %s: %s; %s", m->name, why, cwhy);
+        rrd_errf(cwhy, sizeof(cwhy), "create", f->name, status);
+        errf(err, errlen, "rrd info %s: %s; %s", f->name, why, cwhy);
         /* rrdcached 1.7 answers some CREATE errors with two lines, which
          * would shift every later answer: start a fresh connection. */
         rrdc_disconnect();
         return -1;
     }
-    m->last = sec - 1;
-    m->ready = true;
+    f->last = sec - 1;
+    f->ready = true;
     return 0;
 }
 
-/* Bytes of the rrdcached commands for m, to check against RRD_CMD_MAX. */
+/* Bytes of the rrdcached commands for f, to check against RRD_CMD_MAX. */
 static size_t
-daemon_cmd_len(const struct meter *m)
+daemon_cmd_len(const struct rrdfile *f)
 {
-    const struct rrdlayout *l = m->lay;
+    const struct rrdlayout *l = f->lay;
     size_t create = 64 + strlen(l->path), update, i;
 
     for (i = 0; i < (size_t)l->argc; i++)
@@ -263,22 +277,97 @@ daemon_cmd_len(const struct meter *m)
     return create > update ? create : update;
 }
 
+/* Lay out the next file of st from lay (NULL: failed, with err set). */
+static int
+add_file(struct rrdstore *st, struct rrdlayout *lay, const char *sources)
+{
+    struct rrdfile *f;
+
+    if (lay == NULL)
+        return -1;
+    f = &st->files[st->nfiles++];
+    f->lay = lay;
+    f->name = st->remote ? lay->relpath : lay->path;
+    f->sources = sources;
+    if (lay->line_max > st->line_max)
+        st->line_max = lay->line_max;
+    return 0;
+}
+
+/* Lay out every file of c in st->files, in the order struct rrdstore
+ * describes. */
+static int
+add_files(struct rrdstore *st, const struct conf *c, char *err, size_t errlen)
+{
+    size_t i, k, q;
+
+    for (i = 0; i < c->nmeters; i++)
+        if (add_file(st, rrdlayout_meter(c, (int)i, err, errlen),
+                     "the meter's points") < 0)
+            return -1;
+    for (k = 0; k < st->nowners; k++) {
+        int e = (int)k - 1;
+        size_t nq = e < 0 ? c->park.nquotas : c->enterprises[e].nquotas;
+
+        st->quota_base[k] = st->nfiles;
+        for (q = 0; q < nq; q++)
+            if (add_file(st,
+                         rrdlayout_quota(c, e, (int)q, AGGREGATE_INTERVAL, err,
+                                         errlen),
+                         "those of a quota file") < 0)
+                return -1;
+    }
+    st->quota_base[st->nowners] = st->nfiles;
+    if (c->park.has_wwtp) {
+        if (add_file(st, rrdlayout_capacity(c, AGGREGATE_INTERVAL, err, errlen),
+                     "those of the capacity file") < 0)
+            return -1;
+        st->capacity = &st->files[st->nfiles - 1];
+    }
+    if (st->daemon == NULL)
+        return 0;
+    for (i = 0; i < st->nfiles; i++) {
+        const struct rrdfile *f = &st->files[i];
+
+        if (daemon_cmd_len(f) <= RRD_CMD_MAX)
+            continue;
+        if (i < st->nmeters)
+            errf(err, errlen,
+                 "meter %s: %zu points are too many for rrdcached's %d-byte "
+                 "commands",
+                 c->meters[i].id, f->lay->nds, RRD_CMD_MAX);
+        else
+            errf(err, errlen,
+                 "%s: the path is too long for rrdcached's %d-byte commands",
+                 f->name, RRD_CMD_MAX);
+        return -1;
+    }
+    return 0;
+}
+
 struct rrdstore *
 rrdstore_open(const struct conf *c, char *err, size_t errlen)
 {
     struct rrdstore *st;
-    size_t i;
+    size_t nfiles, e;
 
     if (c->storage.rrd_step <= 0) {
         errf(err, errlen, "rrd_step %d is not positive", c->storage.rrd_step);
         return NULL;
     }
+    nfiles = c->nmeters + c->park.nquotas + (c->park.has_wwtp ? 1 : 0);
+    for (e = 0; e < c->nenterprises; e++)
+        nfiles += c->enterprises[e].nquotas;
     st = calloc(1, sizeof(*st));
-    if (st == NULL || (c->nmeters > 0 &&
-                       (st->m = calloc(c->nmeters, sizeof(*st->m))) == NULL))
+    if (st == NULL)
         goto nomem;
     st->nmeters = c->nmeters;
+    st->nowners = c->nenterprises + 1;
     st->line_max = rrdlayout_update_max(0);
+    if ((st->files = calloc(nfiles ? nfiles : 1, sizeof(*st->files))) == NULL ||
+        (st->quota_base = calloc(st->nowners + 1, sizeof(*st->quota_base))) ==
+            NULL)
+        goto nomem;
     if (c->storage.rrdcached != NULL && c->storage.rrdcached[0] != '\0') {
         const char *a = c->storage.rrdcached;
 
@@ -286,22 +375,8 @@ rrdstore_open(const struct conf *c, char *err, size_t errlen)
             goto nomem;
         st->remote = strncmp(a, "unix:", 5) != 0 && a[0] != '/';
     }
-    for (i = 0; i < st->nmeters; i++) {
-        struct meter *m = &st->m[i];
-
-        if ((m->lay = rrdlayout_meter(c, (int)i, err, errlen)) == NULL)
-            goto fail;
-        m->name = st->remote ? m->lay->relpath : m->lay->path;
-        if (m->lay->line_max > st->line_max)
-            st->line_max = m->lay->line_max;
-        if (st->daemon != NULL && daemon_cmd_len(m) > RRD_CMD_MAX) {
-            errf(err, errlen,
-                 "meter %s: %zu points are too many for rrdcached's %d-byte "
-                 "commands",
-                 c->meters[i].id, m->lay->nds, RRD_CMD_MAX);
-            goto fail;
-        }
-    }
+    if (add_files(st, c, err, errlen) < 0)
+        goto fail;
     if ((st->line = malloc(st->line_max)) == NULL)
         goto nomem;
     if (st->daemon != NULL) {
@@ -322,36 +397,35 @@ fail:
     return NULL;
 }
 
-int
-rrdstore_update_meter(struct rrdstore *st, int meter, double ts,
-                      const double *values, char *err, size_t errlen)
+/* Write one update of f: n values (its data sources') at ts. */
+static int
+update_file(struct rrdstore *st, struct rrdfile *f, double ts,
+            const double *values, size_t n, char *err, size_t errlen)
 {
-    struct meter *m;
     int64_t sec;
     int status;
 
-    if (meter < 0 || (size_t)meter >= st->nmeters) {
-        errf(err, errlen, "rrd update: meter index %d out of range", meter);
-        return -1;
-    }
-    m = &st->m[meter];
     /* 1980 .. 5138: a time rrdtool takes, and an exact int64 conversion. */
     if (!(ts >= 315532800.0 && ts < 1e11)) {
-        errf(err, errlen, "rrd update %s: bad timestamp %.17g", m->name, ts);
+        errf(err, errlen, "rrd update %s: bad timestamp %.17g", f->name, ts);
+        return -1;
+    }
+    if (n != f->lay->nds) {
+        errf(err, errlen, "rrd update %s: %zu values for %zu data sources",
+             f->name, n, f->lay->nds);
         return -1;
     }
     sec = (int64_t)floor(ts);
-    if (m->mismatch) {
-        mismatch_err(m, err, errlen);
+    if (f->mismatch) {
+        mismatch_err(f, err, errlen);
         return -1;
     }
-    if (!m->ready && prepare(st, m, sec, err, errlen) < 0)
+    if (!f->ready && prepare(st, f, sec, err, errlen) < 0)
         return -1;
-    if (sec <= m->last)
+    if (sec <= f->last)
         return RRDSTORE_SKIPPED;
-    if (rrdlayout_format_update(st->line, st->line_max, sec, values,
-                                m->lay->nds) < 0) {
-        errf(err, errlen, "rrd update %s: line too long", m->name);
+    if (rrdlayout_format_update(st->line, st->line_max, sec, values, n) < 0) {
+        errf(err, errlen, "rrd update %s: line too long", f->name);
         return -1;
     }
 
@@ -359,30 +433,80 @@ rrdstore_update_meter(struct rrdstore *st, int meter, double ts,
         const char *argv[1] = {st->line};
 
         rrd_clear_error();
-        status = rrd_update_r(m->lay->path, m->lay->template_, 1, argv);
+        status = rrd_update_r(f->lay->path, f->lay->template_, 1, argv);
         if (status != 0) {
-            rrd_errf(err, errlen, "update", m->name, 0);
-            m->ready = false;
+            rrd_errf(err, errlen, "update", f->name, 0);
+            f->ready = false;
             return -1;
         }
     } else {
         const char *const vals[1] = {st->line};
 
         if (daemon_connect(st, err, errlen) < 0) {
-            m->ready = false;
+            f->ready = false;
             return -1;
         }
         rrd_clear_error();
-        status = rrdc_update(m->name, 1, vals);
+        status = rrdc_update(f->name, 1, vals);
         if (status != 0) {
-            rrd_errf(err, errlen, "update", m->name, status);
-            m->ready = false;
+            rrd_errf(err, errlen, "update", f->name, status);
+            f->ready = false;
             return -1;
         }
-        m->dirty = true;
+        f->dirty = true;
     }
-    m->last = sec;
+    f->last = sec;
     return 0;
+}
+
+int
+rrdstore_update_meter(struct rrdstore *st, int meter, double ts,
+                      const double *values, char *err, size_t errlen)
+{
+    struct rrdfile *f;
+
+    if (meter < 0 || (size_t)meter >= st->nmeters) {
+        errf(err, errlen, "rrd update: meter index %d out of range", meter);
+        return -1;
+    }
+    f = &st->files[meter];
+    return update_file(st, f, ts, values, f->lay->nds, err, errlen);
+}
+
+int
+rrdstore_update_quota(struct rrdstore *st, int enterprise, int quota, double ts,
+                      double used, double limit, double projected, char *err,
+                      size_t errlen)
+{
+    /* In the layout's DS order. */
+    const double values[] = {used, limit, projected};
+    size_t k = enterprise < 0 ? 0 : (size_t)enterprise + 1;
+
+    if (enterprise < -1 || k >= st->nowners || quota < 0 ||
+        (size_t)quota >= st->quota_base[k + 1] - st->quota_base[k]) {
+        errf(err, errlen,
+             "rrd update: quota index %d of enterprise index %d out of range",
+             quota, enterprise);
+        return -1;
+    }
+    return update_file(st, &st->files[st->quota_base[k] + (size_t)quota], ts,
+                       values, sizeof(values) / sizeof(values[0]), err, errlen);
+}
+
+int
+rrdstore_update_capacity(struct rrdstore *st, double ts, double inflow_m3_day,
+                         double capacity_m3_day, double headroom_m3_day,
+                         char *err, size_t errlen)
+{
+    /* In the layout's DS order. */
+    const double values[] = {inflow_m3_day, capacity_m3_day, headroom_m3_day};
+
+    if (st->capacity == NULL) {
+        errf(err, errlen, "rrd update: no capacity file: the park has no wwtp");
+        return -1;
+    }
+    return update_file(st, st->capacity, ts, values,
+                       sizeof(values) / sizeof(values[0]), err, errlen);
 }
 
 int
@@ -393,25 +517,25 @@ rrdstore_flush(struct rrdstore *st, char *err, size_t errlen)
 
     if (st->daemon == NULL)
         return 0;
-    for (i = 0; i < st->nmeters; i++) {
-        struct meter *m = &st->m[i];
+    for (i = 0; i < st->nfiles; i++) {
+        struct rrdfile *f = &st->files[i];
         int status;
 
-        if (!m->dirty)
+        if (!f->dirty)
             continue;
         if (daemon_connect(st, failed ? NULL : first, sizeof(first)) < 0) {
-            for (; i < st->nmeters; i++) /* no daemon: all of them fail */
-                failed += st->m[i].dirty;
+            for (; i < st->nfiles; i++) /* no daemon: all of them fail */
+                failed += st->files[i].dirty;
             break;
         }
         rrd_clear_error();
-        status = rrdc_flush(m->name);
+        status = rrdc_flush(f->name);
         if (status == 0) {
-            m->dirty = false;
+            f->dirty = false;
             continue;
         }
         if (failed++ == 0)
-            rrd_errf(first, sizeof(first), "flush", m->name, status);
+            rrd_errf(first, sizeof(first), "flush", f->name, status);
     }
     if (failed == 0)
         return 0;
@@ -431,9 +555,10 @@ rrdstore_close(struct rrdstore *st)
         return;
     if (st->daemon != NULL && --daemon_users == 0)
         rrdc_disconnect();
-    for (i = 0; i < st->nmeters; i++)
-        rrdlayout_free(st->m[i].lay);
-    free(st->m);
+    for (i = 0; i < st->nfiles; i++)
+        rrdlayout_free(st->files[i].lay);
+    free(st->files);
+    free(st->quota_base);
     free(st->line);
     free(st->daemon);
     free(st);

@@ -1,5 +1,6 @@
-/* The RRD store: creates and updates the meters' RRD files (DESIGN §7),
- * directly with librrd or through rrdcached. The only librrd user. */
+/* The RRD store: creates and updates the meters', quotas' and park capacity
+ * RRD files (DESIGN §7), directly with librrd or through rrdcached. The only
+ * librrd user. */
 #ifndef ECMON_RRD_STORE_H
 #define ECMON_RRD_STORE_H
 
@@ -7,18 +8,20 @@
 
 #include "config/config.h"
 
-/* rrdstore_update_meter: the update was not newer than the file's last. */
+/* rrdstore_update_*: the update was not newer than the file's last. */
 #define RRDSTORE_SKIPPED 1
 
 struct rrdstore;
 
-/* Open a store for the meters of c (storage.rrd_dir, rrd_step, rrdcached).
- * Lays out every meter's file now (nothing is created yet) and, when
+/* Open a store for the meters and quotas of c, and the park capacity when
+ * c has park.wwtp (storage.rrd_dir, rrd_step, rrdcached). Lays out every
+ * file now (nothing is created yet; quota and capacity files with the
+ * heartbeat of an update every 60 s) and, when
  * storage.rrdcached is set, connects to it ("unix:/path", "/path",
  * "host:port", "[v6addr]:port"). The store copies what it needs; c may be
  * freed afterwards. Returns NULL with a message in err on a meter whose
- * points cannot be RRD data sources, an rrdcached that does not answer, or
- * no memory.
+ * points cannot be RRD data sources, a path too long, an rrdcached that
+ * does not answer, or no memory.
  *
  * rrdcached: through a unix socket, files are named by their absolute path
  * and ecmond makes their directories (so rrdcached must see the same
@@ -50,6 +53,23 @@ struct rrdstore *rrdstore_open(const struct conf *c, char *err, size_t errlen);
  * the steady state (librrd allocates inside). */
 int rrdstore_update_meter(struct rrdstore *st, int meter, double ts,
                           const double *values, char *err, size_t errlen);
+
+/* Write the state of quota (index into the quotas of enterprise, an index
+ * into c->enterprises; enterprise -1: c->park.quotas) at ts into its file
+ * quota-<id>.rrd: used, limit and projected, each NAN (or an infinity) for
+ * unknown. The file's life, ts and the result are as for
+ * rrdstore_update_meter. Updates once a minute fit the file's heartbeat. */
+int rrdstore_update_quota(struct rrdstore *st, int enterprise, int quota,
+                          double ts, double used, double limit,
+                          double projected, char *err, size_t errlen);
+
+/* Write the park WWTP's inflow, capacity and headroom (m3/day, NAN or an
+ * infinity for unknown) at ts into park/capacity.rrd, as
+ * rrdstore_update_quota does. Returns -1 with a message in err if the
+ * config the store was opened with has no park.wwtp. */
+int rrdstore_update_capacity(struct rrdstore *st, double ts,
+                             double inflow_m3_day, double capacity_m3_day,
+                             double headroom_m3_day, char *err, size_t errlen);
 
 /* Through rrdcached: write out the files updated since the last flush (each
  * FLUSH waits until rrdcached has written the file). Directly: nothing to

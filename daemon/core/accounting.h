@@ -25,19 +25,20 @@ enum acct_measure {
 };
 
 /* Quality of an increment (ORed into the hourly row). */
-#define ACCT_F_SPREAD 0x1u  /* a total's delta spread over a gap longer than
-                               3 intervals: where in it the volume went is
-                               estimated pro rata */
-#define ACCT_F_WRAP 0x2u    /* the register wrapped; counted */
+#define ACCT_F_SPREAD                                                          \
+    0x1u                 /* a total's delta spread over a gap longer than      \
+                            3 intervals: where in it the volume went is        \
+                            estimated pro rata */
+#define ACCT_F_WRAP 0x2u /* the register wrapped; counted */
 
 struct acct_incr {
     int enterprise; /* index into conf.enterprises; -1 for the park */
     int outlet;     /* index into the enterprise's outlets; -1 if none */
     enum acct_measure measure;
     enum conf_pollutant pollutant; /* AM_POLLUTANT_KG, AM_CONC_M3 only */
-    int64_t hour;   /* period_hour_start() of the slice */
-    double amount;  /* m3, kg, kWh or tce */
-    double covered; /* seconds of that hour the slice spans */
+    int64_t hour;                  /* period_hour_start() of the slice */
+    double amount;                 /* m3, kg, kWh or tce */
+    double covered;                /* seconds of that hour the slice spans */
     unsigned flags;
 };
 

@@ -43,7 +43,6 @@ int period_parse(const char *label, const struct tzone *z,
 /* Civil date helpers (proleptic Gregorian), exposed for tests:
  * days since 1970-01-01 <-> year, month 1..12, day 1..31. */
 int64_t period_days_from_civil(int64_t y, unsigned m, unsigned d);
-void period_civil_from_days(int64_t days, int64_t *y, unsigned *m,
-                            unsigned *d);
+void period_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
 #endif

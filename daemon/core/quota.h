@@ -13,31 +13,31 @@ struct quota_levels {
 
 /* An amount quota (m3, kg, kWh, tce) in a period [start, end). */
 struct quota_amount_in {
-    double limit;          /* > 0 */
-    double used;           /* in [start, now) */
-    double window_used;    /* in [window_start, now) */
-    int64_t window_start;  /* max(start, now - forecast_window_days) */
+    double limit;         /* > 0 */
+    double used;          /* in [start, now) */
+    double window_used;   /* in [window_start, now) */
+    int64_t window_start; /* max(start, now - forecast_window_days) */
     int64_t start, end, now;
 };
 
 /* An intensity quota: tce per 10^4 yuan of value added. */
 struct quota_intensity_in {
-    double limit;               /* tce per 10^4 yuan, > 0 */
-    double tce_used;            /* in [start, now) */
-    double tce_window;          /* in [window_start, now) */
+    double limit;      /* tce per 10^4 yuan, > 0 */
+    double tce_used;   /* in [start, now) */
+    double tce_window; /* in [window_start, now) */
     int64_t window_start;
-    double va_so_far;           /* yuan over [start, now); NAN if unknown */
-    double va_period;           /* yuan over [start, end); NAN if unknown */
+    double va_so_far; /* yuan over [start, now); NAN if unknown */
+    double va_period; /* yuan over [start, end); NAN if unknown */
     int64_t start, end, now;
 };
 
 struct quota_result {
-    double used;       /* amount, or intensity so far (NAN if no VA) */
-    double fraction;   /* used / limit */
-    double expected;   /* elapsed share of the period, 0..1 */
-    double projected;  /* at the end of the period, same unit as used */
-    double rate;       /* per second over the window (amount quotas; tce/s
-                          for intensity) */
+    double used;        /* amount, or intensity so far (NAN if no VA) */
+    double fraction;    /* used / limit */
+    double expected;    /* elapsed share of the period, 0..1 */
+    double projected;   /* at the end of the period, same unit as used */
+    double rate;        /* per second over the window (amount quotas; tce/s
+                           for intensity) */
     int64_t exhaust_at; /* when projected usage reaches the limit, if within
                            the period and not reached yet; -1 otherwise */
 };

@@ -21,7 +21,7 @@ struct va_entry {
  * covers an instant it adds nothing. Returns NAN when nothing covers any of
  * the span. Entries of the same kind must not overlap (the caller keeps one
  * per period label). */
-double va_for_span(const struct va_entry *e, size_t n, int64_t from,
-                   int64_t to, double *covered);
+double va_for_span(const struct va_entry *e, size_t n, int64_t from, int64_t to,
+                   double *covered);
 
 #endif

@@ -1,0 +1,29 @@
+/* Alert delivery: retained MQTT state, an event message, a log line and
+ * the optional exec hook (argv, ECMON_* environment, a timeout, no shell,
+ * never blocking the main loop). */
+#ifndef ECMON_ALERT_OUT_H
+#define ECMON_ALERT_OUT_H
+
+#include "config/config.h"
+#include "daemon/engine.h"
+
+struct mqtt_pub;
+struct alert_out;
+
+struct alert_out *alert_out_new(const struct conf *c);
+void alert_out_free(struct alert_out *a);
+
+/* The MQTT publisher to use (NULL: none, e.g. in a replay without broker). */
+void alert_out_set_mqtt(struct alert_out *a, struct mqtt_pub *m);
+
+/* Deliver one transition (an engine_out.alert). */
+void alert_out_deliver(struct alert_out *a, const struct engine_alert *al);
+
+/* Reap finished hooks and kill those past exec_timeout; call about once a
+ * second (`now` monotonic). Returns how many hooks are still running. */
+int alert_out_tick(struct alert_out *a, double now);
+
+/* Wait (at most `timeout` seconds) for running hooks, then kill the rest. */
+void alert_out_drain(struct alert_out *a, double timeout);
+
+#endif

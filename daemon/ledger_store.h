@@ -1,0 +1,82 @@
+/* The ledger: exact hourly rows, point baselines, value added and alert
+ * state in SQLite (<state_dir>/ecmond.db): the only SQLite user. */
+#ifndef ECMON_LEDGER_STORE_H
+#define ECMON_LEDGER_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ledger;
+
+/* Open (creating) the database in WAL mode with the schema. Returns NULL
+ * with a message in err. */
+struct ledger *ledger_open(const char *path, char *err, size_t errlen);
+void ledger_close(struct ledger *l);
+
+/* Group writes into one transaction (one fsync): begin, writes, commit.
+ * Returns 0 or -1 with the message in err. */
+int ledger_begin(struct ledger *l, char *err, size_t errlen);
+int ledger_commit(struct ledger *l, char *err, size_t errlen);
+int ledger_rollback(struct ledger *l);
+
+/* Add to an hourly row (created at 0): amount and covered seconds add up,
+ * flags are ORed. owner: enterprise id or "park"; outlet "" when none. */
+int ledger_add(struct ledger *l, const char *owner, const char *outlet,
+               const char *measure, int64_t hour, double amount, double covered,
+               unsigned flags, char *err, size_t errlen);
+
+/* Sum of an owner's measure over the hours in [from, to), all outlets
+ * (outlet NULL) or one. Returns the sum (0 when no row), or NAN on error. */
+double ledger_sum(struct ledger *l, const char *owner, const char *outlet,
+                  const char *measure, int64_t from, int64_t to);
+
+/* The hourly rows of one series in [from, to), in order: calls fn for
+ * each. Returns the row count or -1. */
+int ledger_rows(struct ledger *l, const char *owner, const char *outlet,
+                const char *measure, int64_t from, int64_t to,
+                void (*fn)(void *arg, int64_t hour, double amount,
+                           double covered, unsigned flags),
+                void *arg);
+
+/* The last accepted reading of a point (totals' baselines; replays refuse
+ * what is older). */
+int ledger_save_point(struct ledger *l, const char *meter, const char *point,
+                      double ts, double value, char *err, size_t errlen);
+int ledger_load_points(struct ledger *l,
+                       void (*fn)(void *arg, const char *meter,
+                                  const char *point, double ts, double value),
+                       void *arg);
+
+/* An accounting event (reset, jump, wrap), kept as history. */
+int ledger_add_event(struct ledger *l, double ts, const char *meter,
+                     const char *point, const char *kind, double from,
+                     double to, char *err, size_t errlen);
+
+/* Value added per owner and period label ("2026", "2026-Q4", "2026-11");
+ * a later set replaces the earlier. */
+int ledger_set_va(struct ledger *l, const char *owner, const char *period,
+                  double yuan, const char *source, double now, char *err,
+                  size_t errlen);
+int ledger_load_va(struct ledger *l,
+                   void (*fn)(void *arg, const char *owner, const char *period,
+                              double yuan),
+                   void *arg);
+
+/* Alert state by key ("bomin/cod-year", "bomin/main.cod"): the last state
+ * announced, since when, and its payload. */
+int ledger_set_alert(struct ledger *l, const char *key, const char *state,
+                     double since, const char *payload, char *err,
+                     size_t errlen);
+int ledger_load_alerts(struct ledger *l,
+                       void (*fn)(void *arg, const char *key, const char *state,
+                                  double since, const char *payload),
+                       void *arg);
+int ledger_add_alert_history(struct ledger *l, double ts, const char *key,
+                             const char *from, const char *to,
+                             const char *payload, char *err, size_t errlen);
+
+/* Free-form settings (e.g. the energy factors in use). */
+int ledger_set_meta(struct ledger *l, const char *key, const char *value,
+                    char *err, size_t errlen);
+
+#endif
