@@ -192,6 +192,58 @@ print_meters(json_t *j)
     }
 }
 
+static void
+fmt_num(char *buf, size_t len, double v)
+{
+    if (!isfinite(v))
+        snprintf(buf, len, "-");
+    else if (fabs(v) >= 1e6 || (fabs(v) < 1e-3 && v != 0))
+        snprintf(buf, len, "%.4g", v);
+    else
+        snprintf(buf, len, "%.3f", v);
+}
+
+static void
+print_quota_rows(json_t *a)
+{
+    json_t *q;
+    size_t i;
+    printf("%-12s %-18s %-10s %12s %-22s %7s %7s %12s  %-16s %s\n",
+           "ENTERPRISE", "QUOTA", "PERIOD", "USED", "LIMIT", "USED%", "EXPECT%",
+           "PROJECTED", "EXHAUSTED AT", "STATE");
+    json_array_foreach(a, i, q)
+    {
+        char used[24], lim[24], limit[48], proj[24], when[32];
+        fmt_num(used, sizeof used, num(q, "used"));
+        fmt_num(lim, sizeof lim, num(q, "limit"));
+        snprintf(limit, sizeof limit, "%s %s", lim, str(q, "unit"));
+        fmt_num(proj, sizeof proj, num(q, "projected"));
+        double ex = num(q, "exhaust_at");
+        if (isfinite(ex)) {
+            time_t t = (time_t)ex;
+            struct tm tm;
+            localtime_r(&t, &tm);
+            strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+        } else {
+            snprintf(when, sizeof when, "-");
+        }
+        printf("%-12s %-18s %-10s %12s %-22s %6.1f%% %6.1f%% %12s  %-16s %s\n",
+               str(q, "enterprise"), str(q, "quota"), str(q, "period"), used,
+               limit, 100 * num(q, "fraction"), 100 * num(q, "expected"), proj,
+               when, str(q, "state"));
+    }
+}
+
+static void
+print_capacity(json_t *j)
+{
+    printf("treatment capacity: %.0f m3/day\n", num(j, "capacity_m3_day"));
+    printf("inflow today:       %.1f m3 (%.1f%% of capacity)\n",
+           num(j, "today_m3"), 100 * num(j, "utilization"));
+    printf("30-day peak:        %.1f m3/day\n", num(j, "peak30_m3"));
+    printf("headroom:           %.1f m3/day\n", num(j, "headroom_m3_day"));
+}
+
 static const char *
 socket_from_config(const char *path)
 {
@@ -280,6 +332,15 @@ main(int argc, char **argv)
         print_status(j);
     } else if (strcmp(argv[optind], "meters") == 0) {
         print_meters(j);
+    } else if (strcmp(argv[optind], "usage") == 0) {
+        print_quota_rows(json_object_get(j, "usage"));
+    } else if (strcmp(argv[optind], "alerts") == 0) {
+        if (json_array_size(json_object_get(j, "alerts")) == 0)
+            printf("no alerts\n");
+        else
+            print_quota_rows(json_object_get(j, "alerts"));
+    } else if (strcmp(argv[optind], "capacity") == 0) {
+        print_capacity(j);
     } else {
         const char *res = str(j, "result");
         printf("%s\n", *res ? res : "ok");

@@ -344,6 +344,32 @@ owner_sum(const struct engine *e, int ent, const char *measure, int64_t from,
     return sum;
 }
 
+/* When an owner's data for a measure begins: the first hourly row's hour,
+ * moved to where its covered seconds start when it covers less than the
+ * hour (a fresh ledger's first hour: they end at now). -1 when there is no
+ * data. For the park, the earliest of its enterprises. */
+static int64_t
+data_start(const struct engine *e, int ent, const char *measure, int64_t now)
+{
+    int64_t best = -1, hour;
+    double covered;
+    for (size_t i = 0; i < e->c->nenterprises; i++) {
+        if (ent >= 0 && (size_t)ent != i)
+            continue;
+        if (ledger_first(e->l, e->c->enterprises[i].id, measure, &hour,
+                         &covered) == -1)
+            continue;
+        /* The covered seconds end where the hour (or, for the current
+         * hour, now) ends. */
+        int64_t until = hour + 3600 < now ? hour + 3600 : now;
+        if (covered < (double)(until - hour))
+            hour = until - (int64_t)covered;
+        if (best == -1 || hour < best)
+            best = hour;
+    }
+    return best;
+}
+
 static void
 publish_topic(struct engine *e, const char *suffix, const char *payload,
               bool retain)
@@ -355,6 +381,9 @@ publish_topic(struct engine *e, const char *suffix, const char *payload,
         e->out.publish(e->out.arg, topic, payload, retain);
 }
 
+/* Usage is the sum of the hourly rows that started before `now`: the
+ * current hour's row holds what came so far, later rows (a replay judging
+ * the past) do not count. */
 static void
 eval_quota(struct engine *e, struct engine_quota *q, double now, bool publish)
 {
@@ -366,14 +395,24 @@ eval_quota(struct engine *e, struct engine_quota *q, double now, bool publish)
     wstart = period_hour_start(wstart < start ? start : wstart, e->z);
     if (wstart < start)
         wstart = start;
+    /* The rate is taken over data the ledger has: a ledger younger than
+     * the window (a new installation) must not dilute it. */
+    int64_t ds = data_start(
+        e, q->enterprise,
+        q->q->measure == MEASURE_ENERGY_INTENSITY ? "energy_tce" : q->measure,
+        t);
+    if (ds > wstart && ds < t)
+        wstart = ds;
+    /* Rows are hourly: the window's sum starts at its first hour's row,
+     * whose data (after a data start) all lies inside the window. */
+    int64_t wrow = period_hour_start(wstart, e->z);
     q->limit = q->q->limit;
     if (q->q->measure == MEASURE_ENERGY_INTENSITY) {
         int owner = q->enterprise >= 0 ? q->enterprise : (int)c->nenterprises;
         struct quota_intensity_in in = {
             .limit = q->q->limit,
-            .tce_used = owner_sum(e, q->enterprise, "energy_tce", start, end),
-            .tce_window =
-                owner_sum(e, q->enterprise, "energy_tce", wstart, end),
+            .tce_used = owner_sum(e, q->enterprise, "energy_tce", start, t),
+            .tce_window = owner_sum(e, q->enterprise, "energy_tce", wrow, t),
             .window_start = wstart,
             .va_so_far = va_of(e, owner, start, t),
             .va_period = va_of(e, owner, start, end),
@@ -384,8 +423,8 @@ eval_quota(struct engine *e, struct engine_quota *q, double now, bool publish)
     } else {
         struct quota_amount_in in = {
             .limit = q->q->limit,
-            .used = owner_sum(e, q->enterprise, q->measure, start, end),
-            .window_used = owner_sum(e, q->enterprise, q->measure, wstart, end),
+            .used = owner_sum(e, q->enterprise, q->measure, start, t),
+            .window_used = owner_sum(e, q->enterprise, q->measure, wrow, t),
             .window_start = wstart,
             .start = start,
             .end = end,
@@ -475,7 +514,7 @@ eval_capacity(struct engine *e, double now, bool publish)
         e->peak_before_today = peak;
         cp->day_start = start;
     }
-    cp->today = inflow_of_day(e, start, end);
+    cp->today = inflow_of_day(e, start, t < end ? t + 1 : end);
     cp->peak30 = fmax(cp->today, e->peak_before_today);
     cp->utilization = cp->today / cp->capacity;
     cp->headroom = cp->capacity - cp->peak30;

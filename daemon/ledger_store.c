@@ -52,6 +52,7 @@ enum {
     ST_LOAD_ALERTS,
     ST_ALERT_HISTORY,
     ST_SET_META,
+    ST_FIRST,
     ST_COUNT
 };
 
@@ -86,6 +87,8 @@ static const char *const sql[ST_COUNT] = {
     [ST_ALERT_HISTORY] = "INSERT INTO alert_history(ts, key, from_state,"
                          " to_state, payload) VALUES(?1, ?2, ?3, ?4, ?5)",
     [ST_SET_META] = "INSERT OR REPLACE INTO meta VALUES(?1, ?2)",
+    [ST_FIRST] = "SELECT hour, covered FROM hourly WHERE owner = ?1 AND"
+                 " measure = ?2 ORDER BY hour LIMIT 1",
 };
 
 struct ledger {
@@ -365,4 +368,21 @@ ledger_set_meta(struct ledger *l, const char *key, const char *value, char *err,
     sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
     return step_done(l, ST_SET_META, err, errlen);
+}
+
+int
+ledger_first(struct ledger *l, const char *owner, const char *measure,
+             int64_t *hour, double *covered)
+{
+    sqlite3_stmt *s = l->st[ST_FIRST];
+    sqlite3_bind_text(s, 1, owner, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, measure, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *hour = sqlite3_column_int64(s, 0);
+        *covered = sqlite3_column_double(s, 1);
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc == SQLITE_ROW ? 0 : -1;
 }

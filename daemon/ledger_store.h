@@ -30,6 +30,11 @@ int ledger_add(struct ledger *l, const char *owner, const char *outlet,
 double ledger_sum(struct ledger *l, const char *owner, const char *outlet,
                   const char *measure, int64_t from, int64_t to);
 
+/* The earliest hourly row of an owner's measure: its hour and covered
+ * seconds. Returns 0, or -1 when there is none. */
+int ledger_first(struct ledger *l, const char *owner, const char *measure,
+                 int64_t *hour, double *covered);
+
 /* The hourly rows of one series in [from, to), in order: calls fn for
  * each. Returns the row count or -1. */
 int ledger_rows(struct ledger *l, const char *owner, const char *outlet,

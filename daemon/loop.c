@@ -35,7 +35,7 @@
 #define MAX_QUEUED_SAMPLES (1u << 20)
 #define MAX_POLLFDS 32
 #define STATUS_REFRESH_S 60.0
-#define EVAL_INTERVAL_S 10.0    /* quotas, capacity, concentration hours */
+#define EVAL_INTERVAL_S 2.0     /* quotas, capacity, concentration hours */
 #define PUBLISH_INTERVAL_S 60.0 /* quota and capacity topics, their RRDs */
 
 /* mkdir -p with `mode` for the directories it creates. */

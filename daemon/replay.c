@@ -25,7 +25,8 @@ struct replay {
     size_t n;
     size_t lines, readings, accepted, refused, bad;
     double first_ts, last_ts;
-    int64_t next_hour; /* the next hour boundary to evaluate at */
+    int64_t next_hour;       /* the next hour boundary to evaluate at */
+    size_t accepted_at_eval; /* r->accepted at the last evaluation */
 };
 
 static void
@@ -54,15 +55,21 @@ flush(struct replay *r)
     pump_mqtt(r->d, 0);
 }
 
-/* Judge every hour boundary up to ts before a reading at ts counts. */
+/* Judge every hour boundary before ts: the readings at a boundary belong
+ * to the hour that ends there, so they count before it is judged. */
 static void
 catch_up(struct replay *r, double ts)
 {
     if (r->next_hour == 0)
         r->next_hour = period_hour_start((int64_t)floor(ts), &r->d->tz) + 3600;
-    while ((double)r->next_hour <= ts) {
+    while ((double)r->next_hour < ts) {
         flush(r);
-        ecmond_evaluate(r->d, (double)r->next_hour, true);
+        /* Judge only hours that got new readings: replaying what the
+         * ledger already holds must not re-judge (and re-announce) the
+         * past. */
+        if (r->accepted > r->accepted_at_eval)
+            ecmond_evaluate(r->d, (double)r->next_hour, true);
+        r->accepted_at_eval = r->accepted;
         r->next_hour += 3600;
     }
 }
