@@ -320,6 +320,12 @@ main(int argc, char **argv)
         free(reply);
         return EXIT_ERROR;
     }
+    const char *cmd = argv[optind];
+    /* Times in the park's zone, as its people read them. */
+    if (*str(j, "timezone")) {
+        setenv("TZ", str(j, "timezone"), 1);
+        tzset();
+    }
     if (json_object_get(j, "error")) {
         fprintf(stderr, "ecmonctl: %s\n", str(j, "error"));
         rc = EXIT_ERROR;
@@ -328,18 +334,18 @@ main(int argc, char **argv)
         if (s)
             puts(s);
         free(s);
-    } else if (strcmp(argv[optind], "status") == 0) {
+    } else if (strcmp(cmd, "status") == 0) {
         print_status(j);
-    } else if (strcmp(argv[optind], "meters") == 0) {
+    } else if (strcmp(cmd, "meters") == 0) {
         print_meters(j);
-    } else if (strcmp(argv[optind], "usage") == 0) {
+    } else if (strcmp(cmd, "usage") == 0) {
         print_quota_rows(json_object_get(j, "usage"));
-    } else if (strcmp(argv[optind], "alerts") == 0) {
+    } else if (strcmp(cmd, "alerts") == 0) {
         if (json_array_size(json_object_get(j, "alerts")) == 0)
             printf("no alerts\n");
         else
             print_quota_rows(json_object_get(j, "alerts"));
-    } else if (strcmp(argv[optind], "capacity") == 0) {
+    } else if (strcmp(cmd, "capacity") == 0) {
         print_capacity(j);
     } else {
         const char *res = str(j, "result");

@@ -426,7 +426,8 @@ usage_json(struct ecmond *d, const char *owner)
     for (size_t i = 0; i < n; i++)
         if (q[i].evaluated && (owner == NULL || strcmp(owner, q[i].owner) == 0))
             json_array_append_new(a, quota_json(&q[i]));
-    return json_pack("{s:o}", "usage", a);
+    return json_pack("{s:o, s:s}", "usage", a, "timezone",
+                     d->conf->park.timezone);
 }
 
 static json_t *
@@ -450,7 +451,8 @@ alerts_json(struct ecmond *d)
                        "used", isfinite(k[i].mean) ? k[i].mean : 0.0, "limit",
                        k[i].limit, "state", quota_state_name(k[i].state),
                        "since", k[i].since));
-    return json_pack("{s:o}", "alerts", a);
+    return json_pack("{s:o, s:s}", "alerts", a, "timezone",
+                     d->conf->park.timezone);
 }
 
 static json_t *
