@@ -34,7 +34,8 @@ enterprises = (
       { id = "alpha-cod"; bus = "gw"; slave = 2; profile = "cod"; interval = 3600; },
       { id = "alpha-power"; bus = "gw"; slave = 3; profile = "power"; interval = 3600; }
     );
-    outlets = ( { id = "main"; volume = "alpha-flow.total"; concentrations = { cod = "alpha-cod.cod"; }; } );
+    outlets = ( { id = "main"; volume = "alpha-flow.total"; concentrations = { cod = "alpha-cod.cod"; };
+                  limits_mg_l = { cod = 80.0; }; } );
     quotas = (
       { id = "cod-month"; measure = "cod_kg"; period = "month"; limit = 1400.0; },
       { id = "intensity-month"; measure = "energy_intensity"; period = "month"; limit = 0.06; }
@@ -59,8 +60,9 @@ HOOK
 chmod +x "$T/hook"
 
 # Hourly readings from 2025-11-01 00:00 to 2025-11-30 23:00 Asia/Shanghai
-# (h = 0 .. 719). alpha: 36 m3/h, COD 50 mg/L, 1000 kWh/h. beta: 30 m3/h;
-# its totalizer resets at h = 100 (99999 + ... -> 5), losing that hour.
+# (h = 0 .. 719). alpha: 36 m3/h, COD 50 mg/L (100 mg/L read at h = 300),
+# 1000 kWh/h. beta: 30 m3/h; its totalizer resets at h = 100 (99999 + ...
+# -> 5), losing that hour.
 python3 - "$T" <<'PY'
 import sys
 T = sys.argv[1]
@@ -69,7 +71,7 @@ rows = []
 for h in range(720):
     ts = t0 + 3600 * h
     rows.append(f"{ts},alpha,alpha-flow,total,{100000 + 36 * h},N")
-    rows.append(f"{ts},alpha,alpha-cod,cod,50,N")
+    rows.append(f"{ts},alpha,alpha-cod,cod,{100 if h == 300 else 50},N")
     rows.append(f"{ts},alpha,alpha-power,kwh,{500000 + 1000 * h},N")
     beta = 99999 + 30 * h if h < 100 else 5 + 30 * (h - 100)
     rows.append(f"{ts},beta,beta-flow,total,{beta},N")
@@ -96,8 +98,10 @@ grep -q "2880 readings .*: 0 accepted, 2880 refused" "$T/replay3.out" || fail "t
 db="$T/state/ecmond.db"
 q() { sqlite3 "$db" "$1"; }
 # Hand-computed totals: alpha 719 hours x 36 m3 = 25884 m3; COD 36 * 50e-3
-# = 1.8 kg/h -> 1294.2 kg; 719000 kWh -> 88.3651 tce. beta loses the hour
-# of its reset: 718 x 30 = 21540 m3.
+# = 1.8 kg/h, and 3.6 kg in hour 300 (the reading at h = 300 is the
+# concentration of the hour that the flowmeter closes at h = 301) -> 719 x
+# 1.8 + 1.8 = 1296 kg; 719000 kWh -> 88.3651 tce. beta loses the hour of
+# its reset: 718 x 30 = 21540 m3.
 check() { # SQL EXPECTED
   local got
   got=$(q "$1")
@@ -106,7 +110,10 @@ check() { # SQL EXPECTED
   echo "ok: $1 = $got"
 }
 check "select total(amount) from hourly where owner='alpha' and measure='effluent_m3'" 25884
-check "select total(amount) from hourly where owner='alpha' and measure='cod_kg'" 1294.2
+check "select total(amount) from hourly where owner='alpha' and measure='cod_kg'" 1296
+# Hour 300's flow-weighted mean: 3.6 kg / 36 m3 x 1e3 = 100 mg/L.
+check "select k.amount / v.amount * 1e3 from hourly k join hourly v using (owner, outlet, hour)
+       where owner='alpha' and k.measure='cod_kg' and v.measure='cod_conc_m3' and hour=1761926400+3600*300" 100
 check "select total(amount) from hourly where owner='alpha' and measure='electricity_kwh'" 719000
 check "select total(amount) from hourly where owner='alpha' and measure='energy_tce'" 88.3651
 check "select total(amount) from hourly where owner='beta' and measure='effluent_m3'" 21540
@@ -121,13 +128,17 @@ grep -q "meter beta-flow: total went back from 102969 to 5; not counted as usage
 #  beta: projected = 30 x 720 = 21600 > 20000 from the first hour -> warn;
 #        critical when 30(h-1) >= 19000 -> h = 635 (the reset hour is lost);
 #        exceeded when 30(h-1) >= 20000 -> h = 668.
-#  alpha cod: projected 1.8 x 720 = 1296 < 1400, warn when 1.8 h >= 1120
-#        -> h = 623.
+#  alpha cod: projected about 1.8 x 720 + 1.8 = 1297.8 < 1400; warn when
+#        1.8 h + 1.8 >= 1120 -> h = 622.
+#  alpha main.cod: hour 300's mean 100 > 80 mg/L -> exceeded when that hour
+#        is judged (h = 301); hour 301 (50 mg/L) clears it (h = 302).
 #  alpha intensity: 0.1229 tce/h over 2e7 yuan / 720 h: 0.044244 tce per
 #        10^4 yuan all month, fraction 0.7374 < 0.8 with limit 0.06: ok.
 hour() { echo $((1761926400 + 3600 * $1)); }
 expected="beta/effluent-month ok warn $(hour 1)
-alpha/cod-month ok warn $(hour 623)
+alpha/main.cod ok exceeded $(hour 301)
+alpha/main.cod exceeded ok $(hour 302)
+alpha/cod-month ok warn $(hour 622)
 beta/effluent-month warn critical $(hour 635)
 beta/effluent-month critical exceeded $(hour 668)"
 got=$(q "select key, from_state, to_state, cast(ts as integer) from alert_history order by id" | tr '|' ' ')
@@ -137,10 +148,11 @@ expected:
 $expected"
 echo "alert transitions as computed by hand"
 # One event per transition on MQTT, in the same order.
-wait_until 10 "4 events on MQTT" _it_log_count_above "$T/events.log" '"to":' 3
-grep -o '"alert":"[a-z-]*","from":"[a-z]*","to":"[a-z]*"' "$T/events.log" > "$T/ev.txt"
-[ "$(wc -l < "$T/ev.txt")" -eq 4 ] || fail "expected exactly 4 events, got $(wc -l < "$T/ev.txt")"
-[ "$(sed -n 3p "$T/ev.txt")" = '"alert":"effluent-month","from":"warn","to":"critical"' ] || fail "event order"
+wait_until 10 "6 events on MQTT" _it_log_count_above "$T/events.log" '"to":' 5
+grep -o '"alert":"[a-z.-]*","from":"[a-z]*","to":"[a-z]*"' "$T/events.log" > "$T/ev.txt"
+[ "$(wc -l < "$T/ev.txt")" -eq 6 ] || fail "expected exactly 6 events, got $(wc -l < "$T/ev.txt")"
+[ "$(sed -n 2p "$T/ev.txt")" = '"alert":"main.cod","from":"ok","to":"exceeded"' ] || fail "event order"
+[ "$(sed -n 5p "$T/ev.txt")" = '"alert":"effluent-month","from":"warn","to":"critical"' ] || fail "event order"
 
 # Value added: with 1.75e7 yuan the intensity is 0.1229 x 720 / 1750 =
 # 0.050565, fraction 0.8427 >= 0.8: the final evaluation of a replay that
@@ -149,14 +161,18 @@ write_conf 1.75e7
 "$ECMOND" -c "$T/ecmond.conf" -r "$T/all.csv" > "$T/replay4.out" 2>> "$T/ecmond.log"
 [ "$(q "select to_state from alert_history where key='alpha/intensity-month'")" = "warn" ] \
   || fail "the value-added change did not raise the intensity alert"
-[ "$(q "select count(*) from alert_history")" -eq 5 ] || fail "a replay re-announced an alert"
+[ "$(q "select count(*) from alert_history")" -eq 7 ] || fail "a replay re-announced an alert"
 # Each transition: one hook run, one log line, one retained alert state.
-[ "$(wc -l < "$T/hook.log")" -eq 5 ] || fail "expected 5 hook runs, got $(wc -l < "$T/hook.log")"
+[ "$(wc -l < "$T/hook.log")" -eq 7 ] || fail "expected 7 hook runs, got $(wc -l < "$T/hook.log")"
 grep -q "^--from-test itpark beta effluent-month critical exceeded 1764331200.000$" "$T/hook.log" \
   || fail "hook environment"
-[ "$(grep -c "alert [a-z]*/[a-z-]*: [a-z]* -> " "$T/ecmond.log")" -eq 5 ] || fail "expected 5 alert log lines"
+[ "$(grep -c "alert [a-z]*/[a-z.-]*: [a-z]* -> " "$T/ecmond.log")" -eq 7 ] || fail "expected 7 alert log lines"
 timeout 5 mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -t 'ecmon/itpark/alerts/#' -v -W 2 > "$T/retained.log" 2>/dev/null || true
 grep -q 'alerts/beta/effluent-month {.*"state":"exceeded"' "$T/retained.log" || fail "retained beta alert"
 grep -q 'alerts/alpha/cod-month {.*"state":"warn"' "$T/retained.log" || fail "retained alpha alert"
 grep -q 'alerts/alpha/intensity-month {.*"state":"warn"' "$T/retained.log" || fail "retained intensity alert"
+# The quota's RRD file: used, limit and projected at the last evaluation.
+rrdtool lastupdate "$T/rrd/beta/quota-effluent-month.rrd" > "$T/qrrd.txt"
+grep -q "^ used limit projected" "$T/qrrd.txt" || fail "quota RRD data sources"
+grep -q ": 21540 20000 " "$T/qrrd.txt" || fail "quota RRD values: $(tail -1 "$T/qrrd.txt")"
 pass "replayed month: totals, transitions and restarts as computed by hand"
