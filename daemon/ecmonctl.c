@@ -37,6 +37,7 @@ usage(FILE *f)
                "  value-added ENT PERIOD YUAN\n"
                "  reload                 reload the configuration\n"
                "  mqtt-acl               a mosquitto ACL file for the config\n"
+               "                         (reads -c FILE, no daemon needed)\n"
                "exit status: 0 ok, 1 ecmond answered with an error, 2 usage,\n"
                "3 ecmond not reachable\n");
 }
@@ -244,21 +245,57 @@ print_capacity(json_t *j)
     printf("headroom:           %.1f m3/day\n", num(j, "headroom_m3_day"));
 }
 
-static const char *
-socket_from_config(const char *path)
+static struct conf *
+load_config(const char *path)
 {
     struct conf_errors errs = {0};
     struct conf *c = conf_load(path, &errs);
-    if (c == NULL) {
-        for (size_t i = 0; i < errs.n; i++)
-            fprintf(stderr, "%s\n", errs.msgs[i]);
-        conf_errors_free(&errs);
-        return NULL;
-    }
+    for (size_t i = 0; c == NULL && i < errs.n; i++)
+        fprintf(stderr, "%s\n", errs.msgs[i]);
     conf_errors_free(&errs);
-    const char *s = strdup(c->control.socket);
+    return c;
+}
+
+/* A mosquitto ACL file: staff and ecmond see the whole park; each
+ * enterprise's user (named by its id) reads only its own subtree and its
+ * own alerts, and may set only its own value added. The `events` topic
+ * mixes enterprises, so it is staff-only. */
+static int
+print_acl(const char *path)
+{
+    struct conf *c = load_config(path);
+    if (c == NULL)
+        return EXIT_USAGE;
+    const char *pre = c->mqtt.prefix, *park = c->park.id;
+    printf("# mosquitto acl_file for park %s, made by ecmonctl mqtt-acl from "
+           "%s\n# Users: \"staff\" (everything), \"%s\" (the daemon), "
+           "and one per enterprise, named by its id.\n\n",
+           park, path, c->mqtt.username ? c->mqtt.username : "ecmond");
+    printf("user %s\ntopic readwrite %s/%s/#\n\n",
+           c->mqtt.username ? c->mqtt.username : "ecmond", pre, park);
+    printf("user staff\ntopic read %s/%s/#\ntopic write %s/%s/+/value_added/"
+           "set\n\n",
+           pre, park, pre, park);
+    for (size_t i = 0; i < c->nenterprises; i++) {
+        const char *id = c->enterprises[i].id;
+        printf("user %s\ntopic read %s/%s/status\ntopic read %s/%s/%s/#\n"
+               "topic read %s/%s/alerts/%s/#\ntopic write %s/%s/%s/"
+               "value_added/set\n\n",
+               id, pre, park, pre, park, id, pre, park, id, pre, park, id);
+    }
     conf_free(c);
-    return s;
+    return EXIT_OK;
+}
+
+static const char *
+socket_from_config(const char *path)
+{
+    struct conf *c = load_config(path);
+    if (c == NULL)
+        return NULL;
+    const char *sock = strdup(c->control.socket);
+    conf_free(c);
+    return sock;
 }
 
 int
@@ -290,6 +327,8 @@ main(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
+    if (strcmp(argv[optind], "mqtt-acl") == 0)
+        return print_acl(conf ? conf : DEFAULT_CONF);
     if (sock == NULL && conf != NULL &&
         (sock = socket_from_config(conf)) == NULL)
         return EXIT_USAGE;
