@@ -19,6 +19,7 @@ run_suite "$src/build" || status=1
 if [ "${1:-}" != "--quick" ]; then
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  export LSAN_OPTIONS="suppressions=$src/tests/lsan.supp"
   run_suite "$src/build-asan" -DECMON_ASAN=ON -DECMON_UBSAN=ON || status=1
 fi
 exit $status

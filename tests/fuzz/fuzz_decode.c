@@ -5,9 +5,8 @@
  * big-endian). Checks that decoding never fails unsafely, that OK values are
  * finite, and that encoding a decoded raw value gives it back.
  *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. \
- *     tests/fuzz/fuzz_decode.c drivers/decode.c config/names.c -lm
- * Without libFuzzer, -DFUZZ_STANDALONE gives a main that runs files. */
+ * Built by tests/fuzz/CMakeLists.txt: with -DECMON_FUZZ=ON (clang) as a
+ * libFuzzer binary, else with standalone.c to replay the corpus in ctest. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -80,24 +79,3 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     return 0;
 }
-
-#ifdef FUZZ_STANDALONE
-int
-main(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        uint8_t buf[64];
-        size_t n;
-        FILE *f = fopen(argv[i], "rb");
-
-        if (f == NULL) {
-            perror(argv[i]);
-            return 1;
-        }
-        n = fread(buf, 1, sizeof buf, f);
-        fclose(f);
-        LLVMFuzzerTestOneInput(buf, n);
-    }
-    return 0;
-}
-#endif

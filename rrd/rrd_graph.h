@@ -1,0 +1,47 @@
+/* Graphs straight from the RRD files (DESIGN §7, §8): a quota's usage
+ * against its limit, the park's treatment capacity, a meter's points; PNG
+ * or SVG, drawn by librrd. The only librrd user for graphs. */
+#ifndef ECMON_RRD_GRAPH_H
+#define ECMON_RRD_GRAPH_H
+
+#include <stddef.h>
+
+#include "config/config.h"
+
+/* Font families tried in turn (a pango list): CJK first, so that Chinese
+ * enterprise names render. */
+#define RRDGRAPH_FONT "Noto Sans CJK SC,WenQuanYi Zen Hei,DejaVu Sans"
+
+#define RRDGRAPH_WIDTH 800
+#define RRDGRAPH_HEIGHT 400
+#define RRDGRAPH_SIZE_MIN 200
+#define RRDGRAPH_SIZE_MAX 8000
+
+enum rrdgraph_what {
+    RRDGRAPH_QUOTA,    /* <owner>/quota-<quota>.rrd */
+    RRDGRAPH_CAPACITY, /* park/capacity.rrd */
+    RRDGRAPH_METER,    /* <owner>/<meter>.rrd */
+};
+
+struct rrdgraph_req {
+    enum rrdgraph_what what;
+    /* "ENT/QUOTA" or "ENT/METER", ENT an enterprise id or "park" for the
+     * park's own; unused for the capacity. */
+    const char *target;
+    /* Span, in rrdtool's time syntax ("now-2d", "end-1y", Unix seconds, in
+     * the park's time zone); NULL: the default, the current period for a
+     * quota, the last 30 days for the capacity, 2 days for a meter. */
+    const char *from, *to;
+    int width, height; /* of the whole image, in pixels; 0: the default */
+    const char *output; /* file name; ".png" or ".svg" picks the format */
+};
+
+/* Render the graph `r` asks for from the RRD files of c into r->output.
+ * Makes the park's zone the process's local zone (TZ), so that periods,
+ * times and the axis follow it. Returns 0, or -1 with a message in err:
+ * an unknown enterprise, quota or meter, a missing RRD file ("no data
+ * yet"), a bad file extension, size or time, or librrd's error. */
+int rrdgraph_render(const struct conf *c, const struct rrdgraph_req *r,
+                    char *err, size_t errlen);
+
+#endif
