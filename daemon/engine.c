@@ -17,6 +17,7 @@
 
 #define MAX_CATCHUP_HOURS 48 /* concentration hours judged after a gap */
 #define PEAK_DAYS 30
+#define MAX_PENDING_INCR (1u << 20) /* kept while the ledger fails */
 
 struct va_slot {
     char label[16];
@@ -205,7 +206,6 @@ save_dirty(struct engine *e, char *err, size_t errlen)
     const struct conf *c = e->c;
     for (size_t i = 0; i < e->ndirty; i++) {
         int m = (int)e->dirty_list[i].meter, p = e->dirty_list[i].point;
-        e->dirty[e->point_base[m] + (size_t)p] = 0;
         double ts, v;
         if (acct_last(e->acct, m, p, &ts, &v) == 0 &&
             ledger_save_point(e->l, c->meters[m].id,
@@ -213,8 +213,18 @@ save_dirty(struct engine *e, char *err, size_t errlen)
                               errlen) == -1)
             return -1;
     }
-    e->ndirty = 0;
     return 0;
+}
+
+/* After a commit: the baselines are saved, the increments written. */
+static void
+written(struct engine *e)
+{
+    for (size_t i = 0; i < e->ndirty; i++)
+        e->dirty[e->point_base[e->dirty_list[i].meter] +
+                 e->dirty_list[i].point] = 0;
+    e->ndirty = 0;
+    e->sink.nincr = e->sink.nev = 0;
 }
 
 /* ---- alerts ---- */
@@ -558,26 +568,37 @@ engine_feed(struct engine *e, const struct sample *s, size_t n, size_t *refused)
     const struct conf *c = e->c;
     char err[256], mbuf[32], outlet_none[1] = "";
     size_t nref = 0;
+    int rc = 0;
 
-    e->sink.nincr = e->sink.nev = 0;
+    /* The sink still holds what a failed transaction did not write: the
+     * accounting state has moved past it, so it is written now or lost. */
+    if (e->sink.nincr > MAX_PENDING_INCR) {
+        log_warnx("ledger: dropping %zu hourly increments and %zu events "
+                  "that could not be written",
+                  e->sink.nincr, e->sink.nev);
+        e->sink.nincr = e->sink.nev = 0;
+    }
     for (size_t i = 0; i < n; i++) {
         if (s[i].meter >= c->nmeters)
             continue;
-        int rc = acct_feed(e->acct, &s[i], &e->sink);
-        if (rc == 1) {
+        int r = acct_feed(e->acct, &s[i], &e->sink);
+        if (r == 1) {
             nref++;
             continue;
         }
-        if (rc == -1) {
+        if (r == -1) {
+            /* The rest keep their baselines: the next readings of their
+             * totals still count what lies between. */
             log_warnx("accounting: out of memory");
-            return -1;
+            rc = -1;
+            break;
         }
         mark_dirty(e, &s[i]);
     }
     if (refused)
         *refused = nref;
     if (e->sink.nincr == 0 && e->sink.nev == 0 && e->ndirty == 0)
-        return 0;
+        return rc;
     if (ledger_begin(e->l, err, sizeof err) == -1)
         goto fail;
     for (size_t i = 0; i < e->sink.nincr; i++) {
@@ -611,15 +632,14 @@ engine_feed(struct engine *e, const struct sample *s, size_t n, size_t *refused)
     if (save_dirty(e, err, sizeof err) == -1 ||
         ledger_commit(e->l, err, sizeof err) == -1)
         goto rollback;
-    return 0;
+    written(e);
+    return rc;
 rollback:
     ledger_rollback(e->l);
 fail:
+    /* Nothing of this transaction is kept: the increments, events and
+     * baselines stay pending and go with the next batch. */
     log_warnx("%s", err);
-    for (size_t i = 0; i < e->ndirty; i++)
-        e->dirty[e->point_base[e->dirty_list[i].meter] +
-                 e->dirty_list[i].point] = 0;
-    e->ndirty = 0;
     return -1;
 }
 
