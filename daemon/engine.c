@@ -19,13 +19,11 @@
 #define PEAK_DAYS 30
 #define MAX_PENDING_INCR (1u << 20) /* kept while the ledger fails */
 
-struct va_slot {
-    char label[16];
-    struct va_entry e;
-};
-
+/* An owner's value added: entries and their period labels, side by side so
+ * that the entries go to va_for_span as they are. */
 struct va_list_ {
-    struct va_slot *v;
+    struct va_entry *v;
+    char (*label)[16];
     size_t n, cap;
 };
 
@@ -129,20 +127,24 @@ va_put(struct engine *e, int owner, const char *label, double yuan)
         return -1;
     ent.yuan = yuan;
     for (size_t i = 0; i < vl->n; i++)
-        if (strcmp(vl->v[i].label, label) == 0) {
-            vl->v[i].e = ent;
+        if (strcmp(vl->label[i], label) == 0) {
+            vl->v[i] = ent;
             return 0;
         }
     if (vl->n == vl->cap) {
         size_t ncap = vl->cap ? vl->cap * 2 : 8;
-        struct va_slot *nv = realloc(vl->v, ncap * sizeof *nv);
+        struct va_entry *nv = realloc(vl->v, ncap * sizeof *nv);
         if (nv == NULL)
             return -1;
         vl->v = nv;
+        char(*nl)[16] = realloc(vl->label, ncap * sizeof *nl);
+        if (nl == NULL)
+            return -1;
+        vl->label = nl;
         vl->cap = ncap;
     }
-    snprintf(vl->v[vl->n].label, sizeof vl->v[vl->n].label, "%s", label);
-    vl->v[vl->n++].e = ent;
+    snprintf(vl->label[vl->n], sizeof vl->label[vl->n], "%s", label);
+    vl->v[vl->n++] = ent;
     return 0;
 }
 
@@ -152,8 +154,6 @@ static double
 va_of(const struct engine *e, int owner, int64_t from, int64_t to)
 {
     const struct va_list_ *vl = &e->va[owner];
-    struct va_entry tmp[64];
-    size_t n = 0;
     if (owner == (int)e->c->nenterprises && vl->n == 0) {
         double sum = NAN;
         for (size_t i = 0; i < e->c->nenterprises; i++) {
@@ -163,9 +163,7 @@ va_of(const struct engine *e, int owner, int64_t from, int64_t to)
         }
         return sum;
     }
-    for (size_t i = 0; i < vl->n && n < 64; i++)
-        tmp[n++] = vl->v[i].e;
-    return va_for_span(tmp, n, from, to, NULL);
+    return va_for_span(vl->v, vl->n, from, to, NULL);
 }
 
 static void
@@ -762,8 +760,10 @@ engine_close(struct engine *e)
     acct_free(e->acct);
     acct_sink_free(&e->sink);
     if (e->va)
-        for (size_t i = 0; i <= e->c->nenterprises; i++)
+        for (size_t i = 0; i <= e->c->nenterprises; i++) {
             free(e->va[i].v);
+            free(e->va[i].label);
+        }
     free(e->va);
     free(e->quotas);
     free(e->concs);
