@@ -89,18 +89,30 @@ run_hook(struct alert_out *a, const struct engine_alert *al)
                     env_topic, env_payload, "PATH=/usr/local/bin:/usr/bin:/bin",
                     NULL};
 
+    long maxfd = sysconf(_SC_OPEN_MAX);
+    if (maxfd < 0 || maxfd > 65536)
+        maxfd = 65536;
+
     pid_t pid = fork();
     if (pid == 0) {
+        /* The daemon's handlers only set its flags: a SIGTERM before
+         * execve must end the child, not be swallowed. */
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        signal(SIGPIPE, SIG_DFL);
         int null = open("/dev/null", O_RDONLY);
         if (null > 0) {
             dup2(null, 0);
             close(null);
         }
-        close_range(3, ~0U, 0); /* sockets, the ledger, RRD files */
+        /* Sockets, the ledger, RRD files; close_range needs Linux 5.9. */
+        if (close_range(3, ~0U, 0) == -1)
+            for (int fd = 3; fd < (int)maxfd; fd++)
+                close(fd);
         execve(argv[0], argv, envp);
         _exit(127);
     }

@@ -17,14 +17,13 @@
 
 #define MAX_CATCHUP_HOURS 48 /* concentration hours judged after a gap */
 #define PEAK_DAYS 30
+#define MAX_PENDING_INCR (1u << 20) /* kept while the ledger fails */
 
-struct va_slot {
-    char label[16];
-    struct va_entry e;
-};
-
+/* An owner's value added: entries and their period labels, side by side so
+ * that the entries go to va_for_span as they are. */
 struct va_list_ {
-    struct va_slot *v;
+    struct va_entry *v;
+    char (*label)[16];
     size_t n, cap;
 };
 
@@ -128,20 +127,24 @@ va_put(struct engine *e, int owner, const char *label, double yuan)
         return -1;
     ent.yuan = yuan;
     for (size_t i = 0; i < vl->n; i++)
-        if (strcmp(vl->v[i].label, label) == 0) {
-            vl->v[i].e = ent;
+        if (strcmp(vl->label[i], label) == 0) {
+            vl->v[i] = ent;
             return 0;
         }
     if (vl->n == vl->cap) {
         size_t ncap = vl->cap ? vl->cap * 2 : 8;
-        struct va_slot *nv = realloc(vl->v, ncap * sizeof *nv);
+        struct va_entry *nv = realloc(vl->v, ncap * sizeof *nv);
         if (nv == NULL)
             return -1;
         vl->v = nv;
+        char(*nl)[16] = realloc(vl->label, ncap * sizeof *nl);
+        if (nl == NULL)
+            return -1;
+        vl->label = nl;
         vl->cap = ncap;
     }
-    snprintf(vl->v[vl->n].label, sizeof vl->v[vl->n].label, "%s", label);
-    vl->v[vl->n++].e = ent;
+    snprintf(vl->label[vl->n], sizeof vl->label[vl->n], "%s", label);
+    vl->v[vl->n++] = ent;
     return 0;
 }
 
@@ -151,8 +154,6 @@ static double
 va_of(const struct engine *e, int owner, int64_t from, int64_t to)
 {
     const struct va_list_ *vl = &e->va[owner];
-    struct va_entry tmp[64];
-    size_t n = 0;
     if (owner == (int)e->c->nenterprises && vl->n == 0) {
         double sum = NAN;
         for (size_t i = 0; i < e->c->nenterprises; i++) {
@@ -162,9 +163,7 @@ va_of(const struct engine *e, int owner, int64_t from, int64_t to)
         }
         return sum;
     }
-    for (size_t i = 0; i < vl->n && n < 64; i++)
-        tmp[n++] = vl->v[i].e;
-    return va_for_span(tmp, n, from, to, NULL);
+    return va_for_span(vl->v, vl->n, from, to, NULL);
 }
 
 static void
@@ -205,7 +204,6 @@ save_dirty(struct engine *e, char *err, size_t errlen)
     const struct conf *c = e->c;
     for (size_t i = 0; i < e->ndirty; i++) {
         int m = (int)e->dirty_list[i].meter, p = e->dirty_list[i].point;
-        e->dirty[e->point_base[m] + (size_t)p] = 0;
         double ts, v;
         if (acct_last(e->acct, m, p, &ts, &v) == 0 &&
             ledger_save_point(e->l, c->meters[m].id,
@@ -213,8 +211,18 @@ save_dirty(struct engine *e, char *err, size_t errlen)
                               errlen) == -1)
             return -1;
     }
-    e->ndirty = 0;
     return 0;
+}
+
+/* After a commit: the baselines are saved, the increments written. */
+static void
+written(struct engine *e)
+{
+    for (size_t i = 0; i < e->ndirty; i++)
+        e->dirty[e->point_base[e->dirty_list[i].meter] +
+                 e->dirty_list[i].point] = 0;
+    e->ndirty = 0;
+    e->sink.nincr = e->sink.nev = 0;
 }
 
 /* ---- alerts ---- */
@@ -558,26 +566,37 @@ engine_feed(struct engine *e, const struct sample *s, size_t n, size_t *refused)
     const struct conf *c = e->c;
     char err[256], mbuf[32], outlet_none[1] = "";
     size_t nref = 0;
+    int rc = 0;
 
-    e->sink.nincr = e->sink.nev = 0;
+    /* The sink still holds what a failed transaction did not write: the
+     * accounting state has moved past it, so it is written now or lost. */
+    if (e->sink.nincr > MAX_PENDING_INCR) {
+        log_warnx("ledger: dropping %zu hourly increments and %zu events "
+                  "that could not be written",
+                  e->sink.nincr, e->sink.nev);
+        e->sink.nincr = e->sink.nev = 0;
+    }
     for (size_t i = 0; i < n; i++) {
         if (s[i].meter >= c->nmeters)
             continue;
-        int rc = acct_feed(e->acct, &s[i], &e->sink);
-        if (rc == 1) {
+        int r = acct_feed(e->acct, &s[i], &e->sink);
+        if (r == 1) {
             nref++;
             continue;
         }
-        if (rc == -1) {
+        if (r == -1) {
+            /* The rest keep their baselines: the next readings of their
+             * totals still count what lies between. */
             log_warnx("accounting: out of memory");
-            return -1;
+            rc = -1;
+            break;
         }
         mark_dirty(e, &s[i]);
     }
     if (refused)
         *refused = nref;
     if (e->sink.nincr == 0 && e->sink.nev == 0 && e->ndirty == 0)
-        return 0;
+        return rc;
     if (ledger_begin(e->l, err, sizeof err) == -1)
         goto fail;
     for (size_t i = 0; i < e->sink.nincr; i++) {
@@ -611,15 +630,14 @@ engine_feed(struct engine *e, const struct sample *s, size_t n, size_t *refused)
     if (save_dirty(e, err, sizeof err) == -1 ||
         ledger_commit(e->l, err, sizeof err) == -1)
         goto rollback;
-    return 0;
+    written(e);
+    return rc;
 rollback:
     ledger_rollback(e->l);
 fail:
+    /* Nothing of this transaction is kept: the increments, events and
+     * baselines stay pending and go with the next batch. */
     log_warnx("%s", err);
-    for (size_t i = 0; i < e->ndirty; i++)
-        e->dirty[e->point_base[e->dirty_list[i].meter] +
-                 e->dirty_list[i].point] = 0;
-    e->ndirty = 0;
     return -1;
 }
 
@@ -742,8 +760,10 @@ engine_close(struct engine *e)
     acct_free(e->acct);
     acct_sink_free(&e->sink);
     if (e->va)
-        for (size_t i = 0; i <= e->c->nenterprises; i++)
+        for (size_t i = 0; i <= e->c->nenterprises; i++) {
             free(e->va[i].v);
+            free(e->va[i].label);
+        }
     free(e->va);
     free(e->quotas);
     free(e->concs);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "daemon/alert_out.h"
 #include "daemon/clock.h"
 #include "daemon/ecmond.h"
 #include "daemon/log.h"
@@ -40,6 +41,9 @@ pump_mqtt(struct ecmond *d, int timeout_ms)
         p.revents = 0;
     mqttp_handle(d->mqtt, fd != -1 && (p.revents & (POLLIN | POLLHUP)),
                  fd != -1 && (p.revents & POLLOUT), mono_now());
+    /* There is no main loop here: reap the exec hooks, or after
+     * MAX_HOOKS alerts every further hook would be skipped. */
+    alert_out_tick(d->alerts, mono_now());
 }
 
 static void
