@@ -183,7 +183,7 @@ alert_out_tick(struct alert_out *a, double now)
             h->pid = 0;
             a->nrunning--;
         } else if (now >= h->deadline) {
-            kill(h->pid, SIGKILL);
+            kill(-h->pid, SIGKILL); /* the hook and what it started */
             log_warnx("alert hook for %s: killed after %d s", h->what,
                       a->c->alerts.exec_timeout);
             h->deadline = now + 3600; /* reaped on a later tick */
@@ -202,7 +202,7 @@ alert_out_drain(struct alert_out *a, double timeout)
     }
     for (int i = 0; i < MAX_HOOKS; i++)
         if (a->hooks[i].pid > 0) {
-            kill(a->hooks[i].pid, SIGKILL);
+            kill(-a->hooks[i].pid, SIGKILL);
             waitpid(a->hooks[i].pid, NULL, 0);
             a->hooks[i].pid = 0;
         }

@@ -14,6 +14,7 @@
 #include <jansson.h>
 
 #include "config/config.h"
+#include "rrd/rrd_graph.h"
 
 #define DEFAULT_SOCKET "/run/ecmond/ecmond.sock"
 #define DEFAULT_CONF "/etc/ecmond/ecmond.conf"
@@ -38,6 +39,11 @@ usage(FILE *f)
                "  reload                 reload the configuration\n"
                "  mqtt-acl               a mosquitto ACL file for the config\n"
                "                         (reads -c FILE, no daemon needed)\n"
+               "  graph (--quota ENT/QUOTA | --capacity | --meter ENT/METER)\n"
+               "        [--from TIME] [--to TIME] [--width W] [--height H]\n"
+               "        -o FILE.png|FILE.svg\n"
+               "                         a graph from the RRD files (reads\n"
+               "                         -c FILE, no daemon needed)\n"
                "exit status: 0 ok, 1 ecmond answered with an error, 2 usage,\n"
                "3 ecmond not reachable\n");
 }
@@ -287,6 +293,100 @@ print_acl(const char *path)
     return EXIT_OK;
 }
 
+static int
+parse_size(const char *s, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < RRDGRAPH_SIZE_MIN ||
+        v > RRDGRAPH_SIZE_MAX)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+/* graph: argv[0] is "graph". Renders from the RRD files that the config
+ * names; ecmond need not run. */
+static int
+graph(const char *path, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"quota", required_argument, NULL, 'q'},
+        {"capacity", no_argument, NULL, 'C'},
+        {"meter", required_argument, NULL, 'm'},
+        {"from", required_argument, NULL, 'f'},
+        {"to", required_argument, NULL, 't'},
+        {"width", required_argument, NULL, 'W'},
+        {"height", required_argument, NULL, 'H'},
+        {"output", required_argument, NULL, 'o'},
+        {NULL, 0, NULL, 0},
+    };
+    struct rrdgraph_req r = {0};
+    int ch, kinds = 0;
+
+    optind = 0;
+    while ((ch = getopt_long(argc, argv, "+o:", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'q':
+            r.what = RRDGRAPH_QUOTA;
+            r.target = optarg;
+            kinds++;
+            break;
+        case 'C':
+            r.what = RRDGRAPH_CAPACITY;
+            kinds++;
+            break;
+        case 'm':
+            r.what = RRDGRAPH_METER;
+            r.target = optarg;
+            kinds++;
+            break;
+        case 'f':
+            r.from = optarg;
+            break;
+        case 't':
+            r.to = optarg;
+            break;
+        case 'W':
+        case 'H':
+            if (parse_size(optarg, ch == 'W' ? &r.width : &r.height) == -1) {
+                fprintf(stderr,
+                        "ecmonctl: graph: --%s %s: expected %d..%d pixels\n",
+                        ch == 'W' ? "width" : "height", optarg,
+                        RRDGRAPH_SIZE_MIN, RRDGRAPH_SIZE_MAX);
+                return EXIT_USAGE;
+            }
+            break;
+        case 'o':
+            r.output = optarg;
+            break;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    if (optind != argc || kinds != 1 || r.output == NULL) {
+        fprintf(stderr, "ecmonctl: graph: %s\n",
+                optind != argc ? "unexpected argument"
+                : kinds != 1   ? "give one of --quota, --capacity, --meter"
+                               : "-o FILE is required");
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    struct conf *c = load_config(path);
+    if (c == NULL)
+        return EXIT_ERROR;
+    char err[1024];
+    int rc = EXIT_OK;
+    if (rrdgraph_render(c, &r, err, sizeof err) == -1) {
+        fprintf(stderr, "ecmonctl: graph: %s\n", err);
+        rc = EXIT_ERROR;
+    }
+    conf_free(c);
+    return rc;
+}
+
 static const char *
 socket_from_config(const char *path)
 {
@@ -303,8 +403,13 @@ main(int argc, char **argv)
 {
     const char *sock = NULL, *conf = NULL;
     int json = 0, ch, rc = EXIT_OK;
+    /* graph has options of its own: stop at the command word then. */
+    const char *optstring = "c:hjs:";
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "graph") == 0)
+            optstring = "+c:hjs:";
 
-    while ((ch = getopt(argc, argv, "c:hjs:")) != -1) {
+    while ((ch = getopt(argc, argv, optstring)) != -1) {
         switch (ch) {
         case 'c':
             conf = optarg;
@@ -329,6 +434,8 @@ main(int argc, char **argv)
     }
     if (strcmp(argv[optind], "mqtt-acl") == 0)
         return print_acl(conf ? conf : DEFAULT_CONF);
+    if (strcmp(argv[optind], "graph") == 0)
+        return graph(conf ? conf : DEFAULT_CONF, argc - optind, argv + optind);
     if (sock == NULL && conf != NULL &&
         (sock = socket_from_config(conf)) == NULL)
         return EXIT_USAGE;

@@ -395,6 +395,13 @@ meter_json(struct ecmond *d, size_t i)
         st.last_ok > 0 ? json_real(st.last_ok) : json_null(), "points", points);
 }
 
+/* A JSON number, or null for NaN and infinities (jansson refuses them). */
+static json_t *
+jnum(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
 /* The quota payloads are the MQTT ones, so ecmonctl and MQTT agree. */
 static json_t *
 quota_json(const struct engine_quota *q)
@@ -462,10 +469,10 @@ capacity_json(struct ecmond *d)
     if (!cp->enabled)
         return json_pack("{s:s}", "error",
                          "no treatment plant (park.wwtp) configured");
-    return json_pack("{s:f, s:f, s:f, s:f, s:f}", "capacity_m3_day",
-                     cp->capacity, "today_m3", cp->today, "utilization",
-                     cp->utilization, "peak30_m3", cp->peak30,
-                     "headroom_m3_day", cp->headroom);
+    return json_pack("{s:o, s:o, s:o, s:o, s:o}", "capacity_m3_day",
+                     jnum(cp->capacity), "today_m3", jnum(cp->today),
+                     "utilization", jnum(cp->utilization), "peak30_m3",
+                     jnum(cp->peak30), "headroom_m3_day", jnum(cp->headroom));
 }
 
 static char *

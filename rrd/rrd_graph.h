@@ -8,9 +8,11 @@
 
 #include "config/config.h"
 
-/* Font families tried in turn (a pango list): CJK first, so that Chinese
- * enterprise names render. */
-#define RRDGRAPH_FONT "Noto Sans CJK SC,WenQuanYi Zen Hei,DejaVu Sans"
+/* Font families tried in turn for each character (a pango list): Latin
+ * text in DejaVu Sans, whose metrics librrd's legend layout expects (with
+ * a CJK font first, the legend boxes cover the first letters), Chinese
+ * names in a CJK font (scripts/deps.sh installs fonts-noto-cjk). */
+#define RRDGRAPH_FONT "DejaVu Sans,Noto Sans CJK SC,WenQuanYi Zen Hei"
 
 #define RRDGRAPH_WIDTH 800
 #define RRDGRAPH_HEIGHT 400
@@ -32,7 +34,7 @@ struct rrdgraph_req {
      * the park's time zone); NULL: the default, the current period for a
      * quota, the last 30 days for the capacity, 2 days for a meter. */
     const char *from, *to;
-    int width, height; /* of the whole image, in pixels; 0: the default */
+    int width, height;  /* of the whole image, in pixels; 0: the default */
     const char *output; /* file name; ".png" or ".svg" picks the format */
 };
 

@@ -20,8 +20,10 @@
 
 #define DIR_MODE 0750
 
-/* Seconds between the daemon's updates of quota and capacity files. */
-#define AGGREGATE_INTERVAL 60.0
+/* The longest time between updates of quota and capacity files: the daemon
+ * writes them every minute, a replay once per hour of its readings. The
+ * heartbeat (3 intervals) must cover both, or a replay stores unknowns. */
+#define AGGREGATE_INTERVAL 3600.0
 
 /* One RRD file of the store (a meter's, a quota's or the capacity file). */
 struct rrdfile {
