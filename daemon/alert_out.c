@@ -95,6 +95,7 @@ run_hook(struct alert_out *a, const struct engine_alert *al)
 
     pid_t pid = fork();
     if (pid == 0) {
+        setpgid(0, 0); /* its own group: a timeout kills what it starts */
         /* The daemon's handlers only set its flags: a SIGTERM before
          * execve must end the child, not be swallowed. */
         signal(SIGTERM, SIG_DFL);
@@ -121,6 +122,7 @@ run_hook(struct alert_out *a, const struct engine_alert *al)
         log_warn("alert hook: fork");
         return;
     }
+    setpgid(pid, pid); /* also here: no race with a kill right after fork */
     h->pid = pid;
     h->deadline = mono_now() + a->c->alerts.exec_timeout;
     snprintf(h->what, sizeof h->what, "%s/%s %s", al->owner, al->name, al->to);

@@ -29,7 +29,17 @@ enterprises = ( { id = "alpha"; name = "Alpha";
     { id = "cod-year"; measure = "cod_kg"; period = "year"; limit = 100000.0; }
   );
 } );
+alerts = { exec = [ "$T/hook" ]; exec_timeout = 1; };
 CONF
+# A hook that hangs (and starts a child): killed after exec_timeout, with
+# its child, without holding up the daemon.
+cat > "$T/hook" <<'HOOK'
+#!/bin/sh
+echo "$ECMON_ALERT $ECMON_STATE" >> "${0%/hook}/hook.log"
+sleep 1234 &
+wait
+HOOK
+chmod +x "$T/hook"
 start_sim "$T/ecmond.conf"
 sim_cmd "set alpha-flow flow 72" >/dev/null      # 0.02 m3/s: 1 m3 in 50 s
 sim_cmd "set alpha-cod cod 50" >/dev/null
@@ -43,6 +53,10 @@ wait_until 120 "the day quota exceeded" exceeded
 q "select from_state, to_state from alert_history where key='alpha/effluent-day' order by id" | tr '\n' ' ' > "$T/ladder.txt"
 echo "day quota: $(cat "$T/ladder.txt")"
 grep -q "ok|warn warn|critical critical|exceeded" "$T/ladder.txt" || fail "the day quota did not climb ok -> warn -> critical -> exceeded"
+
+[ "$(wc -l < "$T/hook.log")" -eq 3 ] || fail "expected 3 hook runs"
+wait_until 10 "the hung hooks killed" grep -q "alert hook for alpha/effluent-day exceeded: killed after 1 s" "$T/ecmond.log"
+wait_until 10 "no hook child left" bash -c '! pgrep -f "sleep [1]234" >/dev/null'
 
 # ecmonctl usage: text and JSON, every field; the same payload as MQTT.
 "$ECMONCTL" -s "$T/ecmond.sock" usage alpha > "$T/usage.txt"
