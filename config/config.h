@@ -321,6 +321,11 @@ const char *conf_measure_name(const struct conf_quota *q, char *buf,
 /* Registers a point occupies: 1, 2, 3 or 4. */
 int conf_type_width(enum conf_type t);
 
+/* Index of the meter with this id, or -1. */
+int conf_find_meter(const struct conf *c, const char *id);
+/* Index of the named point in a meter's profile, or -1. */
+int conf_find_point(const struct conf *c, int meter, const char *name);
+
 /* The meter and its profile's point, for a sample's indices. */
 static inline const struct conf_point *
 conf_meter_point(const struct conf *c, int meter, int point)

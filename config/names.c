@@ -1,5 +1,7 @@
 /* Name tables of the config model, shared by the loader, printer and logs. */
 #include "config/config.h"
+
+#include <string.h>
 #include "config/names.h"
 
 static const char *const type_names[] = {
@@ -149,4 +151,23 @@ const char *
 cname_table(enum conf_table t)
 {
     return t == TABLE_HOLDING ? "holding" : "input";
+}
+
+int
+conf_find_meter(const struct conf *c, const char *id)
+{
+    for (size_t i = 0; i < c->nmeters; i++)
+        if (strcmp(c->meters[i].id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+int
+conf_find_point(const struct conf *c, int meter, const char *name)
+{
+    const struct conf_profile *p = &c->profiles[c->meters[meter].profile];
+    for (size_t i = 0; i < p->npoints; i++)
+        if (strcmp(p->points[i].name, name) == 0)
+            return (int)i;
+    return -1;
 }

@@ -89,25 +89,6 @@ static const char *const event_names[] = {
     [AE_RESET] = "reset", [AE_JUMP] = "jump", [AE_WRAP] = "wrap"};
 
 static int
-find_meter(const struct conf *c, const char *id)
-{
-    for (size_t i = 0; i < c->nmeters; i++)
-        if (strcmp(c->meters[i].id, id) == 0)
-            return (int)i;
-    return -1;
-}
-
-static int
-find_point(const struct conf *c, int meter, const char *name)
-{
-    const struct conf_profile *p = &c->profiles[c->meters[meter].profile];
-    for (size_t i = 0; i < p->npoints; i++)
-        if (strcmp(p->points[i].name, name) == 0)
-            return (int)i;
-    return -1;
-}
-
-static int
 find_owner(const struct conf *c, const char *id)
 {
     for (size_t i = 0; i < c->nenterprises; i++)
@@ -182,8 +163,8 @@ load_point(void *arg, const char *meter, const char *point, double ts,
            double value)
 {
     struct engine *e = arg;
-    int m = find_meter(e->c, meter);
-    int p = m >= 0 ? find_point(e->c, m, point) : -1;
+    int m = conf_find_meter(e->c, meter);
+    int p = m >= 0 ? conf_find_point(e->c, m, point) : -1;
     if (p >= 0)
         acct_restore(e->acct, m, p, ts, value);
 }

@@ -78,15 +78,6 @@ catch_up(struct replay *r, double ts)
     }
 }
 
-static int
-find_meter(const struct conf *c, const char *id)
-{
-    for (size_t i = 0; i < c->nmeters; i++)
-        if (strcmp(c->meters[i].id, id) == 0)
-            return (int)i;
-    return -1;
-}
-
 /* Parse one line into a sample; returns 0, 1 for a header or blank line,
  * or -1 with the reason in err. */
 static int
@@ -127,7 +118,7 @@ parse_line(const struct conf *c, char *line, struct sample *s, char *err,
         snprintf(err, errlen, "timestamp %s out of range", f[0]);
         return -1;
     }
-    int m = find_meter(c, f[2]);
+    int m = conf_find_meter(c, f[2]);
     if (m < 0) {
         snprintf(err, errlen, "unknown meter '%s'", f[2]);
         return -1;
@@ -140,11 +131,7 @@ parse_line(const struct conf *c, char *line, struct sample *s, char *err,
                  owner, f[1]);
         return -1;
     }
-    const struct conf_profile *p = &c->profiles[cm->profile];
-    int pi = -1;
-    for (size_t i = 0; i < p->npoints; i++)
-        if (strcmp(p->points[i].name, f[3]) == 0)
-            pi = (int)i;
+    int pi = conf_find_point(c, m, f[3]);
     if (pi < 0) {
         snprintf(err, errlen, "meter '%s' has no point '%s'", f[2], f[3]);
         return -1;

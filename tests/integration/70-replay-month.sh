@@ -171,6 +171,25 @@ timeout 5 mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -t 'ecmon/itpark/alerts/#' 
 grep -q 'alerts/beta/effluent-month {.*"state":"exceeded"' "$T/retained.log" || fail "retained beta alert"
 grep -q 'alerts/alpha/cod-month {.*"state":"warn"' "$T/retained.log" || fail "retained alpha alert"
 grep -q 'alerts/alpha/intensity-month {.*"state":"warn"' "$T/retained.log" || fail "retained intensity alert"
+# Bad lines: each reported as file:line: message, exit status 1, nothing
+# counted.
+printf '%s\n' 'ts,enterprise,meter,point,value,flag' \
+  '1761926400,alpha,nosuch,total,1,N' 'abc,alpha,alpha-flow,total,1,N' \
+  '1761926400,beta,alpha-flow,total,1,N' '1761926400,alpha,alpha-flow,nopoint,1,N' \
+  '1761926400,alpha,alpha-flow,total,x,N' '1761926400,alpha,alpha-flow,total,1,Q' \
+  '1761926400,alpha,alpha-flow,total,,N' '1761926400,alpha' > "$T/bad.csv"
+rc=0
+"$ECMOND" -c "$T/ecmond.conf" -r "$T/bad.csv" > "$T/bad.out" 2> "$T/bad.err" || rc=$?
+[ "$rc" -eq 1 ] || fail "bad lines: exit status $rc"
+for m in "bad.csv:2: unknown meter 'nosuch'" "bad.csv:3: bad timestamp 'abc'" \
+         "bad.csv:4: meter 'alpha-flow' belongs to 'alpha', not 'beta'" \
+         "bad.csv:5: meter 'alpha-flow' has no point 'nopoint'" "bad.csv:6: bad value 'x'" \
+         "bad.csv:7: bad flag 'Q'" "bad.csv:8: no value for a reading flagged N" \
+         "bad.csv:9: expected ts,enterprise,meter,point,value,flag"; do
+  grep -qF "$m" "$T/bad.err" || fail "no message: $m"
+done
+grep -q "0 readings .*8 bad lines" "$T/bad.out" || fail "bad lines summary: $(cat "$T/bad.out")"
+
 # The quota's RRD file: used, limit and projected at the last evaluation.
 rrdtool lastupdate "$T/rrd/beta/quota-effluent-month.rrd" > "$T/qrrd.txt"
 grep -q "^ used limit projected" "$T/qrrd.txt" || fail "quota RRD data sources"
