@@ -38,22 +38,8 @@ struct args {
     bool oom;
 };
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 static void add(struct args *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-
-static void
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static void
 add(struct args *a, const char *fmt, ...)
@@ -149,21 +135,22 @@ span(const struct rrdgraph_req *r, int64_t dstart, int64_t dend, int64_t *start,
     if (e == NULL)
         e = ebuf;
     if ((msg = rrd_parsetime(s, &st)) != NULL) {
-        errf(err, errlen, "--from %s: %s", s, msg);
+        rrdlayout_errf(err, errlen, "--from %s: %s", s, msg);
         return -1;
     }
     if ((msg = rrd_parsetime(e, &et)) != NULL) {
-        errf(err, errlen, "--to %s: %s", e, msg);
+        rrdlayout_errf(err, errlen, "--to %s: %s", e, msg);
         return -1;
     }
     rrd_clear_error();
     if (rrd_proc_start_end(&st, &et, &ts, &te) == -1) {
-        errf(err, errlen, "--from %s --to %s: %s", s, e, rrd_get_error());
+        rrdlayout_errf(err, errlen, "--from %s --to %s: %s", s, e,
+                       rrd_get_error());
         rrd_clear_error();
         return -1;
     }
     if (ts >= te) {
-        errf(err, errlen, "--from %s is not before --to %s", s, e);
+        rrdlayout_errf(err, errlen, "--from %s is not before --to %s", s, e);
         return -1;
     }
     *start = ts;
@@ -185,7 +172,7 @@ find_owner(const struct conf *c, const char *id, size_t idlen, int *ent,
             *ent = (int)i;
             return 0;
         }
-    errf(err, errlen, "unknown enterprise '%.*s'", (int)idlen, id);
+    rrdlayout_errf(err, errlen, "unknown enterprise '%.*s'", (int)idlen, id);
     return -1;
 }
 
@@ -196,8 +183,8 @@ split_target(const struct conf *c, const char *target, const char *what,
 {
     const char *slash = target ? strchr(target, '/') : NULL;
     if (slash == NULL || slash == target || slash[1] == '\0') {
-        errf(err, errlen, "expected ENTERPRISE/%s, got '%s'", what,
-             target ? target : "");
+        rrdlayout_errf(err, errlen, "expected ENTERPRISE/%s, got '%s'", what,
+                       target ? target : "");
         return -1;
     }
     *name = slash + 1;
@@ -223,10 +210,11 @@ need_file(const char *path, char *err, size_t errlen)
     if (stat(path, &sb) == 0)
         return 0;
     if (errno == ENOENT)
-        errf(err, errlen,
-             "no data yet: %s (ecmond creates it on its first update)", path);
+        rrdlayout_errf(
+            err, errlen,
+            "no data yet: %s (ecmond creates it on its first update)", path);
     else
-        errf(err, errlen, "%s: %s", path, strerror(errno));
+        rrdlayout_errf(err, errlen, "%s: %s", path, strerror(errno));
     return -1;
 }
 
@@ -316,14 +304,16 @@ quota_graph(const struct conf *c, const struct rrdgraph_req *r,
         if (strcmp(qs[i].id, qid) == 0)
             qi = (int)i;
     if (qi < 0) {
-        errf(err, errlen, "%s has no quota '%s'", owner_id(c, ent), qid);
+        rrdlayout_errf(err, errlen, "%s has no quota '%s'", owner_id(c, ent),
+                       qid);
         return -1;
     }
     const struct conf_quota *q = &qs[qi];
 
     char path[PATH_MAX];
     if (rrdlayout_quota_path(c, ent, qi, path, sizeof path) == -1) {
-        errf(err, errlen, "quota %s/%s: path too long", owner_id(c, ent), qid);
+        rrdlayout_errf(err, errlen, "quota %s/%s: path too long",
+                       owner_id(c, ent), qid);
         return -1;
     }
     if (need_file(path, err, errlen) == -1)
@@ -419,15 +409,15 @@ capacity_graph(const struct conf *c, const struct rrdgraph_req *r,
                struct args *a, char *err, size_t errlen)
 {
     if (!c->park.has_wwtp) {
-        errf(err, errlen,
-             "park %s has no treatment plant (park.wwtp) in the "
-             "config",
-             c->park.id);
+        rrdlayout_errf(err, errlen,
+                       "park %s has no treatment plant (park.wwtp) in the "
+                       "config",
+                       c->park.id);
         return -1;
     }
     char path[PATH_MAX];
     if (rrdlayout_capacity_path(c, path, sizeof path) == -1) {
-        errf(err, errlen, "capacity: path too long");
+        rrdlayout_errf(err, errlen, "capacity: path too long");
         return -1;
     }
     if (need_file(path, err, errlen) == -1)
@@ -501,12 +491,13 @@ meter_graph(const struct conf *c, const struct rrdgraph_req *r, struct args *a,
         if (strcmp(c->meters[ms[i]].id, mid) == 0)
             m = ms[i];
     if (m < 0) {
-        errf(err, errlen, "%s has no meter '%s'", owner_id(c, ent), mid);
+        rrdlayout_errf(err, errlen, "%s has no meter '%s'", owner_id(c, ent),
+                       mid);
         return -1;
     }
     char path[PATH_MAX];
     if (rrdlayout_meter_path(c, m, path, sizeof path) == -1) {
-        errf(err, errlen, "meter %s: path too long", mid);
+        rrdlayout_errf(err, errlen, "meter %s: path too long", mid);
         return -1;
     }
     if (need_file(path, err, errlen) == -1)
@@ -592,7 +583,7 @@ svg_describe(const char *file, const char *title, rrd_info_t *info, char *err,
     size_t len = 0;
     int rc = -1;
     if (in == NULL) {
-        errf(err, errlen, "%s: %s", file, strerror(errno));
+        rrdlayout_errf(err, errlen, "%s: %s", file, strerror(errno));
         return -1;
     }
     FILE *mem = open_memstream(&buf, &len);
@@ -601,18 +592,18 @@ svg_describe(const char *file, const char *title, rrd_info_t *info, char *err,
         fputc(ch, mem);
     fclose(in);
     if (mem == NULL || fclose(mem) != 0) {
-        errf(err, errlen, "%s: out of memory", file);
+        rrdlayout_errf(err, errlen, "%s: out of memory", file);
         free(buf);
         return -1;
     }
     char *tag = strstr(buf, "<svg"), *gt = tag ? strchr(tag, '>') : NULL;
     FILE *out = NULL;
     if (gt == NULL)
-        errf(err, errlen, "%s: no <svg> element", file);
+        rrdlayout_errf(err, errlen, "%s: no <svg> element", file);
     else if (snprintf(tmp, sizeof tmp, "%s.tmp", file) >= (int)sizeof tmp)
-        errf(err, errlen, "%s: path too long", file);
+        rrdlayout_errf(err, errlen, "%s: path too long", file);
     else if ((out = fopen(tmp, "w")) == NULL)
-        errf(err, errlen, "%s: %s", tmp, strerror(errno));
+        rrdlayout_errf(err, errlen, "%s: %s", tmp, strerror(errno));
     if (out != NULL) {
         fwrite(buf, 1, (size_t)(gt + 1 - buf), out);
         fputs("\n<title>", out);
@@ -626,7 +617,7 @@ svg_describe(const char *file, const char *title, rrd_info_t *info, char *err,
         fputs("</desc>", out);
         fwrite(gt + 1, 1, len - (size_t)(gt + 1 - buf), out);
         if (fclose(out) != 0 || rename(tmp, file) != 0) {
-            errf(err, errlen, "%s: %s", file, strerror(errno));
+            rrdlayout_errf(err, errlen, "%s: %s", file, strerror(errno));
             unlink(tmp);
         } else {
             rc = 0;
@@ -656,16 +647,17 @@ rrdgraph_render(const struct conf *c, const struct rrdgraph_req *r, char *err,
 {
     const char *fmt = image_format(r->output);
     if (fmt == NULL) {
-        errf(err, errlen, "%s: the file name must end in .png or .svg",
-             r->output);
+        rrdlayout_errf(err, errlen,
+                       "%s: the file name must end in .png or .svg", r->output);
         return -1;
     }
     int w = r->width ? r->width : RRDGRAPH_WIDTH;
     int h = r->height ? r->height : RRDGRAPH_HEIGHT;
     if (w < RRDGRAPH_SIZE_MIN || w > RRDGRAPH_SIZE_MAX ||
         h < RRDGRAPH_SIZE_MIN || h > RRDGRAPH_SIZE_MAX) {
-        errf(err, errlen, "image size %dx%d: each side must be %d..%d", w, h,
-             RRDGRAPH_SIZE_MIN, RRDGRAPH_SIZE_MAX);
+        rrdlayout_errf(err, errlen,
+                       "image size %dx%d: each side must be %d..%d", w, h,
+                       RRDGRAPH_SIZE_MIN, RRDGRAPH_SIZE_MAX);
         return -1;
     }
     setenv("TZ", c->park.timezone, 1);
@@ -695,20 +687,20 @@ rrdgraph_render(const struct conf *c, const struct rrdgraph_req *r, char *err,
         rc = meter_graph(c, r, &a, err, errlen);
         break;
     default:
-        errf(err, errlen, "unknown graph");
+        rrdlayout_errf(err, errlen, "unknown graph");
         rc = -1;
     }
     if (a.oom) {
-        errf(err, errlen, "out of memory");
+        rrdlayout_errf(err, errlen, "out of memory");
         rc = -1;
     }
     if (rc == 0) {
         rrd_clear_error();
         rrd_info_t *info = rrd_graph_v(a.n, a.v);
         if (info == NULL || rrd_test_error()) {
-            errf(err, errlen, "rrd graph %s: %s", r->output,
-                 rrd_test_error() ? rrd_get_error()
-                                  : "failed (no detail from librrd)");
+            rrdlayout_errf(err, errlen, "rrd graph %s: %s", r->output,
+                           rrd_test_error() ? rrd_get_error()
+                                            : "failed (no detail from librrd)");
             rc = -1;
         } else if (strcmp(fmt, "SVG") == 0) {
             const char *title = "";

@@ -22,11 +22,8 @@ fitted(int n, size_t len)
     return n < 0 || (size_t)n >= len ? -1 : n;
 }
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-errf(char *err, size_t errlen, const char *fmt, ...)
+void
+rrdlayout_errf(char *err, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
 
@@ -357,25 +354,25 @@ build(const char *what, const char *path, int dl, unsigned long step,
     char *tp;
 
     if (nds == 0) {
-        errf(err, errlen, "%s: no data sources", what);
+        rrdlayout_errf(err, errlen, "%s: no data sources", what);
         return NULL;
     }
     if (nrra == 0) {
-        errf(err, errlen, "%s: bad rrd_step %lu", what, step);
+        rrdlayout_errf(err, errlen, "%s: bad rrd_step %lu", what, step);
         return NULL;
     }
     for (i = 0; i < nds; i++) {
         if (!rrdlayout_ds_name_ok(ds[i].name)) {
-            errf(err, errlen,
-                 "%s: \"%s\" is not an RRD data source name "
-                 "(1 to 19 of A-Z a-z 0-9 _ -)",
-                 what, ds[i].name);
+            rrdlayout_errf(err, errlen,
+                           "%s: \"%s\" is not an RRD data source name "
+                           "(1 to 19 of A-Z a-z 0-9 _ -)",
+                           what, ds[i].name);
             return NULL;
         }
         for (j = 0; j < i; j++) {
             if (strcmp(ds[i].name, ds[j].name) == 0) {
-                errf(err, errlen, "%s: data source \"%s\" twice", what,
-                     ds[i].name);
+                rrdlayout_errf(err, errlen, "%s: data source \"%s\" twice",
+                               what, ds[i].name);
                 return NULL;
             }
         }
@@ -385,7 +382,7 @@ build(const char *what, const char *path, int dl, unsigned long step,
                nrra * RRA_DEF_MAX;
     l = calloc(1, sizeof(*l) + (2 * nds + nrra) * sizeof(char *) + poolsize);
     if (l == NULL) {
-        errf(err, errlen, "%s: out of memory", what);
+        rrdlayout_errf(err, errlen, "%s: out of memory", what);
         return NULL;
     }
     l->ds_names = (const char **)(l + 1);
@@ -433,7 +430,7 @@ build(const char *what, const char *path, int dl, unsigned long step,
     /* The pool is an upper bound; check anyway. */
     for (i = 0; i < (size_t)l->argc; i++) {
         if (l->argv[i] == NULL) {
-            errf(err, errlen, "%s: layout overflow", what);
+            rrdlayout_errf(err, errlen, "%s: layout overflow", what);
             free(l);
             return NULL;
         }
@@ -452,19 +449,20 @@ rrdlayout_meter(const struct conf *c, int meter, char *err, size_t errlen)
     size_t i;
 
     if (meter < 0 || (size_t)meter >= c->nmeters) {
-        errf(err, errlen, "meter index %d out of range", meter);
+        rrdlayout_errf(err, errlen, "meter index %d out of range", meter);
         return NULL;
     }
     m = &c->meters[meter];
     snprintf(what, sizeof(what), "meter %s", m->id);
     if (rrdlayout_meter_path(c, meter, path, sizeof(path)) < 0) {
-        errf(err, errlen, "%s: RRD path too long or rrd_dir unset", what);
+        rrdlayout_errf(err, errlen, "%s: RRD path too long or rrd_dir unset",
+                       what);
         return NULL;
     }
     p = &c->profiles[m->profile];
     ds = calloc(p->npoints ? p->npoints : 1, sizeof(*ds));
     if (ds == NULL) {
-        errf(err, errlen, "%s: out of memory", what);
+        rrdlayout_errf(err, errlen, "%s: out of memory", what);
         return NULL;
     }
     for (i = 0; i < p->npoints; i++) {
@@ -493,14 +491,15 @@ rrdlayout_quota(const struct conf *c, int enterprise, int quota,
     unsigned long step = (unsigned long)c->storage.rrd_step;
 
     if (q == NULL) {
-        errf(err, errlen, "quota %d of enterprise %d out of range", quota,
-             enterprise);
+        rrdlayout_errf(err, errlen, "quota %d of enterprise %d out of range",
+                       quota, enterprise);
         return NULL;
     }
     snprintf(what, sizeof(what), "quota %s/%s", owner_dir(c, enterprise),
              q->id);
     if (rrdlayout_quota_path(c, enterprise, quota, path, sizeof(path)) < 0) {
-        errf(err, errlen, "%s: RRD path too long or rrd_dir unset", what);
+        rrdlayout_errf(err, errlen, "%s: RRD path too long or rrd_dir unset",
+                       what);
         return NULL;
     }
     return build(what, path, dir_len(c), step,
@@ -521,7 +520,8 @@ rrdlayout_capacity(const struct conf *c, double interval, char *err,
     unsigned long step = (unsigned long)c->storage.rrd_step;
 
     if (rrdlayout_capacity_path(c, path, sizeof(path)) < 0) {
-        errf(err, errlen, "park capacity: RRD path too long or rrd_dir unset");
+        rrdlayout_errf(err, errlen,
+                       "park capacity: RRD path too long or rrd_dir unset");
         return NULL;
     }
     return build("park capacity", path, dir_len(c), step,

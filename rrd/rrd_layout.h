@@ -130,4 +130,9 @@ size_t rrdlayout_update_max(size_t n);
 int rrdlayout_format_update(char *buf, size_t len, int64_t ts,
                             const double *values, size_t n);
 
+/* Format an error message into err (ignored when err is NULL or errlen
+ * 0): the one error formatter of the RRD modules. */
+void rrdlayout_errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

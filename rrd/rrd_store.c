@@ -57,21 +57,6 @@ struct rrdstore {
 /* Stores using librrd's one rrdcached connection. */
 static int daemon_users;
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err == NULL || errlen == 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* librrd's error for a failed call that returned `status`: the thread's
  * librrd error if set; else, for the rrdcached client, a positive status is
  * an errno value. */
@@ -86,7 +71,7 @@ rrd_errf(char *err, size_t errlen, const char *op, const char *file, int status)
         msg = strerror(status);
     else
         msg = "failed (no detail from librrd)";
-    errf(err, errlen, "rrd %s %s: %s", op, file, msg);
+    rrdlayout_errf(err, errlen, "rrd %s %s: %s", op, file, msg);
 }
 
 /* Make the directories above `path` (not the file itself). */
@@ -97,7 +82,7 @@ mkdir_parents(const char *path, char *err, size_t errlen)
     size_t n = strlen(path), i;
 
     if (n >= sizeof(buf)) {
-        errf(err, errlen, "%s: path too long", path);
+        rrdlayout_errf(err, errlen, "%s: path too long", path);
         return -1;
     }
     memcpy(buf, path, n + 1);
@@ -106,7 +91,7 @@ mkdir_parents(const char *path, char *err, size_t errlen)
             continue;
         buf[i] = '\0';
         if (mkdir(buf, DIR_MODE) != 0 && errno != EEXIST) {
-            errf(err, errlen, "mkdir %s: %s", buf, strerror(errno));
+            rrdlayout_errf(err, errlen, "mkdir %s: %s", buf, strerror(errno));
             return -1;
         }
         buf[i] = '/';
@@ -133,10 +118,11 @@ daemon_connect(struct rrdstore *st, char *err, size_t errlen)
 static void
 mismatch_err(const struct rrdfile *f, char *err, size_t errlen)
 {
-    errf(err, errlen,
-         "%s: its data sources are not %s (%s); move the file aside to start "
-         "a new one",
-         f->name, f->sources, f->lay->template_);
+    rrdlayout_errf(
+        err, errlen,
+        "%s: its data sources are not %s (%s); move the file aside to start "
+        "a new one",
+        f->name, f->sources, f->lay->template_);
 }
 
 /* Check an rrd_info list of f's file: its data sources must be the layout's,
@@ -170,7 +156,7 @@ check_info(struct rrdfile *f, const rrd_info_t *info, char *err, size_t errlen)
             same = false;
     }
     if (!have_last || last > INT64_MAX) {
-        errf(err, errlen, "rrd info %s: no last_update", f->name);
+        rrdlayout_errf(err, errlen, "rrd info %s: no last_update", f->name);
         return -1;
     }
     if (!same || seen != l->nds) {
@@ -207,7 +193,7 @@ prepare(struct rrdstore *st, struct rrdfile *f, int64_t sec, char *err,
             return status;
         }
         if (errno != ENOENT) {
-            errf(err, errlen, "%s: %s", l->path, strerror(errno));
+            rrdlayout_errf(err, errlen, "%s: %s", l->path, strerror(errno));
             return -1;
         }
         if (mkdir_parents(l->path, err, errlen) < 0)
@@ -255,7 +241,7 @@ prepare(struct rrdstore *st, struct rrdfile *f, int64_t sec, char *err,
         char cwhy[256];
 
         rrd_errf(cwhy, sizeof(cwhy), "create", f->name, status);
-        errf(err, errlen, "rrd info %s: %s; %s", f->name, why, cwhy);
+        rrdlayout_errf(err, errlen, "rrd info %s: %s; %s", f->name, why, cwhy);
         /* rrdcached 1.7 answers some CREATE errors with two lines, which
          * would shift every later answer: start a fresh connection. */
         rrdc_disconnect();
@@ -334,14 +320,16 @@ add_files(struct rrdstore *st, const struct conf *c, char *err, size_t errlen)
         if (daemon_cmd_len(f) <= RRD_CMD_MAX)
             continue;
         if (i < st->nmeters)
-            errf(err, errlen,
-                 "meter %s: %zu points are too many for rrdcached's %d-byte "
-                 "commands",
-                 c->meters[i].id, f->lay->nds, RRD_CMD_MAX);
+            rrdlayout_errf(
+                err, errlen,
+                "meter %s: %zu points are too many for rrdcached's %d-byte "
+                "commands",
+                c->meters[i].id, f->lay->nds, RRD_CMD_MAX);
         else
-            errf(err, errlen,
-                 "%s: the path is too long for rrdcached's %d-byte commands",
-                 f->name, RRD_CMD_MAX);
+            rrdlayout_errf(
+                err, errlen,
+                "%s: the path is too long for rrdcached's %d-byte commands",
+                f->name, RRD_CMD_MAX);
         return -1;
     }
     return 0;
@@ -354,7 +342,8 @@ rrdstore_open(const struct conf *c, char *err, size_t errlen)
     size_t nfiles, e;
 
     if (c->storage.rrd_step <= 0) {
-        errf(err, errlen, "rrd_step %d is not positive", c->storage.rrd_step);
+        rrdlayout_errf(err, errlen, "rrd_step %d is not positive",
+                       c->storage.rrd_step);
         return NULL;
     }
     nfiles = c->nmeters + c->park.nquotas + (c->park.has_wwtp ? 1 : 0);
@@ -389,7 +378,7 @@ rrdstore_open(const struct conf *c, char *err, size_t errlen)
     return st;
 
 nomem:
-    errf(err, errlen, "rrd store: out of memory");
+    rrdlayout_errf(err, errlen, "rrd store: out of memory");
 fail:
     if (st != NULL) {
         free(st->daemon); /* not counted in daemon_users yet */
@@ -409,12 +398,14 @@ update_file(struct rrdstore *st, struct rrdfile *f, double ts,
 
     /* 1980 .. 5138: a time rrdtool takes, and an exact int64 conversion. */
     if (!(ts >= 315532800.0 && ts < 1e11)) {
-        errf(err, errlen, "rrd update %s: bad timestamp %.17g", f->name, ts);
+        rrdlayout_errf(err, errlen, "rrd update %s: bad timestamp %.17g",
+                       f->name, ts);
         return -1;
     }
     if (n != f->lay->nds) {
-        errf(err, errlen, "rrd update %s: %zu values for %zu data sources",
-             f->name, n, f->lay->nds);
+        rrdlayout_errf(err, errlen,
+                       "rrd update %s: %zu values for %zu data sources",
+                       f->name, n, f->lay->nds);
         return -1;
     }
     sec = (int64_t)floor(ts);
@@ -427,7 +418,7 @@ update_file(struct rrdstore *st, struct rrdfile *f, double ts,
     if (sec <= f->last)
         return RRDSTORE_SKIPPED;
     if (rrdlayout_format_update(st->line, st->line_max, sec, values, n) < 0) {
-        errf(err, errlen, "rrd update %s: line too long", f->name);
+        rrdlayout_errf(err, errlen, "rrd update %s: line too long", f->name);
         return -1;
     }
 
@@ -468,7 +459,8 @@ rrdstore_update_meter(struct rrdstore *st, int meter, double ts,
     struct rrdfile *f;
 
     if (meter < 0 || (size_t)meter >= st->nmeters) {
-        errf(err, errlen, "rrd update: meter index %d out of range", meter);
+        rrdlayout_errf(err, errlen, "rrd update: meter index %d out of range",
+                       meter);
         return -1;
     }
     f = &st->files[meter];
@@ -486,9 +478,10 @@ rrdstore_update_quota(struct rrdstore *st, int enterprise, int quota, double ts,
 
     if (enterprise < -1 || k >= st->nowners || quota < 0 ||
         (size_t)quota >= st->quota_base[k + 1] - st->quota_base[k]) {
-        errf(err, errlen,
-             "rrd update: quota index %d of enterprise index %d out of range",
-             quota, enterprise);
+        rrdlayout_errf(
+            err, errlen,
+            "rrd update: quota index %d of enterprise index %d out of range",
+            quota, enterprise);
         return -1;
     }
     return update_file(st, &st->files[st->quota_base[k] + (size_t)quota], ts,
@@ -504,7 +497,8 @@ rrdstore_update_capacity(struct rrdstore *st, double ts, double inflow_m3_day,
     const double values[] = {inflow_m3_day, capacity_m3_day, headroom_m3_day};
 
     if (st->capacity == NULL) {
-        errf(err, errlen, "rrd update: no capacity file: the park has no wwtp");
+        rrdlayout_errf(err, errlen,
+                       "rrd update: no capacity file: the park has no wwtp");
         return -1;
     }
     return update_file(st, st->capacity, ts, values,
@@ -542,9 +536,10 @@ rrdstore_flush(struct rrdstore *st, char *err, size_t errlen)
     if (failed == 0)
         return 0;
     if (failed == 1)
-        errf(err, errlen, "%s", first);
+        rrdlayout_errf(err, errlen, "%s", first);
     else
-        errf(err, errlen, "%s (and %zu more files)", first, failed - 1);
+        rrdlayout_errf(err, errlen, "%s (and %zu more files)", first,
+                       failed - 1);
     return -1;
 }
 
