@@ -30,14 +30,12 @@ struct meter_rt {
     char reason[120];
     double *last; /* last value per point */
     char *last_flag;
-    double last_ts;
     int rrd_failing; /* an RRD error was logged; log the recovery */
 };
 
 struct ecmond {
     const char *conf_path;
     struct conf *conf;
-    int foreground;
     struct sampleq q;
     struct sampleq_buf batch;
     struct bus_worker **workers; /* one per bus */

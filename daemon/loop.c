@@ -200,7 +200,6 @@ ecmond_samples(struct ecmond *d, const struct sample *s, size_t n,
             conf_meter_point(c, (int)x->meter, x->point);
         m->last[x->point] = x->flag == FLAG_NORMAL ? x->value : NAN;
         m->last_flag[x->point] = x->flag;
-        m->last_ts = x->ts;
         int len = payload_reading(payload, sizeof payload, x->ts, x->value,
                                   p->unit, x->flag);
         if (len > 0 && d->mqtt)

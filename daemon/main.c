@@ -143,7 +143,9 @@ main(int argc, char **argv)
     log_init("ecmond", foreground, verbose);
 
     struct ecmond d = {
-        .conf_path = conf_path, .conf = conf, .foreground = foreground};
+        .conf_path = conf_path,
+        .conf = conf,
+    };
     if (ecmond_start(&d) == -1) {
         ecmond_stop(&d);
         conf_free(d.conf);

@@ -25,7 +25,7 @@ struct replay {
     struct sample batch[BATCH];
     size_t n;
     size_t lines, readings, accepted, refused, bad;
-    double first_ts, last_ts;
+    double last_ts;
     int64_t next_hour;       /* the next hour boundary to evaluate at */
     size_t accepted_at_eval; /* r->accepted at the last evaluation */
 };
@@ -204,8 +204,6 @@ ecmond_replay(struct ecmond *d, const char *path)
             continue;
         }
         r->readings++;
-        if (r->readings == 1 || s.ts < r->first_ts)
-            r->first_ts = s.ts;
         if (s.ts > r->last_ts)
             r->last_ts = s.ts;
         catch_up(r, s.ts);

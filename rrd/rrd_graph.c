@@ -19,6 +19,7 @@
 
 #include <rrd.h>
 
+#include "daemon/tz.h"
 #include "daemon/core/periods.h"
 #include "rrd/rrd_layout.h"
 
@@ -104,17 +105,6 @@ static void
 fmt_num(char *buf, size_t len, double v)
 {
     snprintf(buf, len, "%.6g", v);
-}
-
-static long
-local_offset(const struct tzone *z, int64_t utc)
-{
-    (void)z;
-    time_t t = (time_t)utc;
-    struct tm tm;
-    if (localtime_r(&t, &tm) == NULL)
-        return 0;
-    return tm.tm_gmtoff;
 }
 
 /* The span: [*start, *end) from the specs, each defaulting to the number
@@ -660,9 +650,8 @@ rrdgraph_render(const struct conf *c, const struct rrdgraph_req *r, char *err,
                        RRDGRAPH_SIZE_MIN, RRDGRAPH_SIZE_MAX);
         return -1;
     }
-    setenv("TZ", c->park.timezone, 1);
-    tzset();
-    struct tzone z = {.offset = local_offset};
+    struct tzone z;
+    tz_use(c->park.timezone, &z);
 
     struct args a = {0};
     /* Options first (rrd_graph takes the first argument that is no option
