@@ -24,6 +24,7 @@
 #include "daemon/engine.h"
 #include "daemon/ledger_store.h"
 #include "daemon/tz.h"
+#include "daemon/views.h"
 #include "daemon/core/topic.h"
 #include "daemon/clock.h"
 #include "daemon/log.h"
@@ -330,150 +331,6 @@ on_value_added(void *arg, const char *topic, const char *payload, size_t len)
 
 /* ---- control requests ---- */
 
-static json_t *
-status_json(struct ecmond *d)
-{
-    struct mqttp_stats ms = {0};
-    size_t online = 0;
-    if (d->mqtt)
-        mqttp_stats(d->mqtt, &ms);
-    for (size_t i = 0; i < d->conf->nmeters; i++)
-        online += d->meters[i].online == 1;
-    return json_pack(
-        "{s:s, s:s, s:s, s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, "
-        "s:{s:b, s:s, s:i, s:I, s:I, s:I, s:I}, s:s}",
-        "version", ECMON_VERSION, "park", d->conf->park.id, "park_name",
-        d->conf->park.name ? d->conf->park.name : "", "pid",
-        (json_int_t)getpid(), "started", d->started, "uptime",
-        real_now() - d->started, "buses", (json_int_t)d->conf->nbuses, "meters",
-        (json_int_t)d->conf->nmeters, "meters_online", (json_int_t)online,
-        "samples", (json_int_t)d->samples, "queue_dropped",
-        (json_int_t)sampleq_dropped(&d->q), "reloads", (json_int_t)d->reloads,
-        "mqtt", "connected", ms.connected, "host", d->conf->mqtt.host, "port",
-        d->conf->mqtt.port, "published", (json_int_t)ms.published, "dropped",
-        (json_int_t)ms.dropped, "unacked", (json_int_t)ms.unacked, "connects",
-        (json_int_t)ms.connects, "config", d->conf_path);
-}
-
-static json_t *
-meter_json(struct ecmond *d, size_t i)
-{
-    const struct conf *c = d->conf;
-    const struct conf_meter *cm = &c->meters[i];
-    const struct conf_profile *p = &c->profiles[cm->profile];
-    struct meter_rt *m = &d->meters[i];
-    struct busw_meter_stats st = {.online = -1};
-    if (d->workers && d->workers[cm->bus])
-        busw_meter_stats(d->workers[cm->bus], (int)i, &st);
-
-    json_t *points = json_object();
-    for (size_t k = 0; k < p->npoints; k++) {
-        char flag[2] = {m->last_flag[k] ? m->last_flag[k] : '-', 0};
-        json_object_set_new(points, p->points[k].name,
-                            json_pack("{s:o, s:s, s:s}", "value",
-                                      isfinite(m->last[k])
-                                          ? json_real(m->last[k])
-                                          : json_null(),
-                                      "unit", p->points[k].unit, "flag", flag));
-    }
-    const char *state = st.online == 1   ? "online"
-                        : st.online == 0 ? "offline"
-                                         : "unknown";
-    double rpp = st.polls ? (double)st.requests / (double)st.polls : 0;
-    return json_pack(
-        "{s:s, s:s, s:s, s:i, s:s, s:f, s:s, s:s, s:I, s:I, s:I, s:I, s:I, "
-        "s:I, s:f, s:i, s:i, s:o, s:o}",
-        "id", cm->id, "owner", m->owner, "bus", c->buses[cm->bus].id, "slave",
-        cm->slave, "profile", p->id, "interval", cm->interval, "state", state,
-        "reason", st.online == 0 ? m->reason : "", "polls",
-        (json_int_t)st.polls, "skipped", (json_int_t)st.skipped, "late",
-        (json_int_t)st.late, "errors", (json_int_t)st.errors, "requests",
-        (json_int_t)st.requests, "exceptions", (json_int_t)st.exceptions,
-        "requests_per_poll", rpp, "plan_requests", (int)st.nreqs, "dead_points",
-        (int)st.dead, "last_ok",
-        st.last_ok > 0 ? json_real(st.last_ok) : json_null(), "points", points);
-}
-
-/* A JSON number, or null for NaN and infinities (jansson refuses them). */
-static json_t *
-jnum(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
-
-/* The quota payloads are the MQTT ones, so ecmonctl and MQTT agree. */
-static json_t *
-quota_json(const struct engine_quota *q)
-{
-    char buf[1024];
-    if (engine_quota_payload(q, true, buf, sizeof buf) < 0)
-        return json_object();
-    json_t *o = json_loads(buf, 0, NULL);
-    if (o == NULL)
-        return json_object();
-    json_object_set_new(o, "enterprise", json_string(q->owner));
-    json_object_set_new(o, "quota", json_string(q->q->id));
-    return o;
-}
-
-static json_t *
-usage_json(struct ecmond *d, const char *owner)
-{
-    const struct engine_quota *q;
-    size_t n = engine_quotas(d->engine, &q);
-    json_t *a = json_array();
-    int known = owner == NULL || strcmp(owner, CONF_PARK_ID) == 0;
-    for (size_t i = 0; owner && i < d->conf->nenterprises; i++)
-        known |= strcmp(d->conf->enterprises[i].id, owner) == 0;
-    if (!known) {
-        json_decref(a);
-        return json_pack("{s:s}", "error", "no such enterprise");
-    }
-    for (size_t i = 0; i < n; i++)
-        if (q[i].evaluated && (owner == NULL || strcmp(owner, q[i].owner) == 0))
-            json_array_append_new(a, quota_json(&q[i]));
-    return json_pack("{s:o, s:s}", "usage", a, "timezone",
-                     d->conf->park.timezone);
-}
-
-static json_t *
-alerts_json(struct ecmond *d)
-{
-    const struct engine_quota *q;
-    const struct engine_conc *k;
-    size_t nq = engine_quotas(d->engine, &q);
-    size_t nk = engine_concs(d->engine, &k);
-    json_t *a = json_array();
-    for (size_t i = 0; i < nq; i++)
-        if (q[i].state != QS_OK)
-            json_array_append_new(a, quota_json(&q[i]));
-    for (size_t i = 0; i < nk; i++)
-        if (k[i].state != QS_OK)
-            json_array_append_new(
-                a, json_pack(
-                       "{s:s, s:s, s:s, s:f, s:f, s:s, s:f}", "enterprise",
-                       d->conf->enterprises[k[i].enterprise].id, "quota",
-                       k[i].key, "measure", conf_pollutant_name(k[i].pollutant),
-                       "used", isfinite(k[i].mean) ? k[i].mean : 0.0, "limit",
-                       k[i].limit, "state", quota_state_name(k[i].state),
-                       "since", k[i].since));
-    return json_pack("{s:o, s:s}", "alerts", a, "timezone",
-                     d->conf->park.timezone);
-}
-
-static json_t *
-capacity_json(struct ecmond *d)
-{
-    const struct engine_capacity *cp = engine_capacity(d->engine);
-    if (!cp->enabled)
-        return json_pack("{s:s}", "error",
-                         "no treatment plant (park.wwtp) configured");
-    return json_pack("{s:o, s:o, s:o, s:o, s:o}", "capacity_m3_day",
-                     jnum(cp->capacity), "today_m3", jnum(cp->today),
-                     "utilization", jnum(cp->utilization), "peak30_m3",
-                     jnum(cp->peak30), "headroom_m3_day", jnum(cp->headroom));
-}
-
 static char *
 control_reply(const struct ctl_req *req, void *arg)
 {
@@ -482,37 +339,23 @@ control_reply(const struct ctl_req *req, void *arg)
 
     switch (req->cmd) {
     case CTL_STATUS:
-        j = status_json(d);
+        j = view_status(d, NULL);
         break;
-    case CTL_METERS: {
-        json_t *a = json_array();
-        for (size_t i = 0; i < d->conf->nmeters; i++) {
-            if (req->argc == 1 &&
-                strcmp(req->argv[0], d->conf->meters[i].id) != 0 &&
-                strcmp(req->argv[0], d->meters[i].owner) != 0)
-                continue;
-            json_array_append_new(a, meter_json(d, i));
-        }
-        if (req->argc == 1 && json_array_size(a) == 0) {
-            json_decref(a);
-            j = json_pack("{s:s}", "error", "no such meter or enterprise");
-        } else {
-            j = json_pack("{s:o}", "meters", a);
-        }
+    case CTL_METERS:
+        j = view_meters(d, req->argc == 1 ? req->argv[0] : NULL, NULL);
         break;
-    }
     case CTL_RELOAD:
         sig_reload = 1;
         j = json_pack("{s:s}", "result", "reload requested");
         break;
     case CTL_USAGE:
-        j = usage_json(d, req->argc ? req->argv[0] : NULL);
+        j = view_usage(d, req->argc ? req->argv[0] : NULL, NULL);
         break;
     case CTL_ALERTS:
-        j = alerts_json(d);
+        j = view_alerts(d, NULL);
         break;
     case CTL_CAPACITY:
-        j = capacity_json(d);
+        j = view_capacity(d);
         break;
     case CTL_VALUE_ADDED: {
         char err[256], *end;
@@ -530,20 +373,7 @@ control_reply(const struct ctl_req *req, void *arg)
         j = json_pack("{s:s}", "error", "not implemented yet");
         break;
     }
-    if (j == NULL)
-        return NULL;
-    char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
-    json_decref(j);
-    if (s) {
-        size_t n = strlen(s);
-        char *t = realloc(s, n + 2);
-        if (t) {
-            t[n] = '\n';
-            t[n + 1] = '\0';
-            s = t;
-        }
-    }
-    return s;
+    return view_dump(j);
 }
 
 /* ---- start, stop, run ---- */

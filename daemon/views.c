@@ -1,0 +1,214 @@
+/* JSON views of the daemon's state for ecmonctl and the HTTP API. */
+#include "daemon/views.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon/clock.h"
+#include "daemon/ecmond.h"
+#include "daemon/engine.h"
+#include "daemon/mqtt_pub.h"
+#include "drivers/bus_worker.h"
+
+bool
+view_may_see(const char *only, const char *owner)
+{
+    return only == NULL || (owner != NULL && strcmp(only, owner) == 0);
+}
+
+/* A JSON number, or null for NaN and infinities (jansson refuses them). */
+static json_t *
+jnum(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+json_t *
+view_status(struct ecmond *d, const char *only)
+{
+    size_t online = 0, nmeters = 0;
+    for (size_t i = 0; i < d->conf->nmeters; i++) {
+        if (!view_may_see(only, d->meters[i].owner))
+            continue;
+        nmeters++;
+        online += d->meters[i].online == 1;
+    }
+    if (only != NULL)
+        return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s}", "version",
+                         ECMON_VERSION, "park", d->conf->park.id, "park_name",
+                         d->conf->park.name ? d->conf->park.name : "",
+                         "enterprise", only, "meters", (json_int_t)nmeters,
+                         "meters_online", (json_int_t)online, "timezone",
+                         d->conf->park.timezone);
+    struct mqttp_stats ms = {0};
+    if (d->mqtt)
+        mqttp_stats(d->mqtt, &ms);
+    return json_pack(
+        "{s:s, s:s, s:s, s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, "
+        "s:{s:b, s:s, s:i, s:I, s:I, s:I, s:I}, s:s, s:s}",
+        "version", ECMON_VERSION, "park", d->conf->park.id, "park_name",
+        d->conf->park.name ? d->conf->park.name : "", "pid",
+        (json_int_t)getpid(), "started", d->started, "uptime",
+        real_now() - d->started, "buses", (json_int_t)d->conf->nbuses, "meters",
+        (json_int_t)nmeters, "meters_online", (json_int_t)online, "samples",
+        (json_int_t)d->samples, "queue_dropped",
+        (json_int_t)sampleq_dropped(&d->q), "reloads", (json_int_t)d->reloads,
+        "mqtt", "connected", ms.connected, "host", d->conf->mqtt.host, "port",
+        d->conf->mqtt.port, "published", (json_int_t)ms.published, "dropped",
+        (json_int_t)ms.dropped, "unacked", (json_int_t)ms.unacked, "connects",
+        (json_int_t)ms.connects, "config", d->conf_path, "timezone",
+        d->conf->park.timezone);
+}
+
+static json_t *
+meter_json(struct ecmond *d, size_t i)
+{
+    const struct conf *c = d->conf;
+    const struct conf_meter *cm = &c->meters[i];
+    const struct conf_profile *p = &c->profiles[cm->profile];
+    struct meter_rt *m = &d->meters[i];
+    struct busw_meter_stats st = {.online = -1};
+    if (d->workers && d->workers[cm->bus])
+        busw_meter_stats(d->workers[cm->bus], (int)i, &st);
+
+    json_t *points = json_object();
+    for (size_t k = 0; k < p->npoints; k++) {
+        char flag[2] = {m->last_flag[k] ? m->last_flag[k] : '-', 0};
+        json_object_set_new(points, p->points[k].name,
+                            json_pack("{s:o, s:s, s:s}", "value",
+                                      jnum(m->last[k]), "unit",
+                                      p->points[k].unit, "flag", flag));
+    }
+    const char *state = st.online == 1   ? "online"
+                        : st.online == 0 ? "offline"
+                                         : "unknown";
+    double rpp = st.polls ? (double)st.requests / (double)st.polls : 0;
+    return json_pack(
+        "{s:s, s:s, s:s, s:i, s:s, s:f, s:s, s:s, s:I, s:I, s:I, s:I, s:I, "
+        "s:I, s:f, s:i, s:i, s:o, s:o}",
+        "id", cm->id, "owner", m->owner, "bus", c->buses[cm->bus].id, "slave",
+        cm->slave, "profile", p->id, "interval", cm->interval, "state", state,
+        "reason", st.online == 0 ? m->reason : "", "polls",
+        (json_int_t)st.polls, "skipped", (json_int_t)st.skipped, "late",
+        (json_int_t)st.late, "errors", (json_int_t)st.errors, "requests",
+        (json_int_t)st.requests, "exceptions", (json_int_t)st.exceptions,
+        "requests_per_poll", rpp, "plan_requests", (int)st.nreqs, "dead_points",
+        (int)st.dead, "last_ok",
+        st.last_ok > 0 ? json_real(st.last_ok) : json_null(), "points", points);
+}
+
+json_t *
+view_meters(struct ecmond *d, const char *sel, const char *only)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < d->conf->nmeters; i++) {
+        if (!view_may_see(only, d->meters[i].owner))
+            continue;
+        if (sel && strcmp(sel, d->conf->meters[i].id) != 0 &&
+            strcmp(sel, d->meters[i].owner) != 0)
+            continue;
+        json_array_append_new(a, meter_json(d, i));
+    }
+    if (sel && json_array_size(a) == 0) {
+        json_decref(a);
+        return json_pack("{s:s}", "error", "no such meter or enterprise");
+    }
+    return json_pack("{s:o}", "meters", a);
+}
+
+/* The quota payloads are the MQTT ones, so ecmonctl, HTTP and MQTT
+ * agree. */
+static json_t *
+quota_json(const struct engine_quota *q)
+{
+    char buf[1024];
+    if (engine_quota_payload(q, true, buf, sizeof buf) < 0)
+        return json_object();
+    json_t *o = json_loads(buf, 0, NULL);
+    if (o == NULL)
+        return json_object();
+    json_object_set_new(o, "enterprise", json_string(q->owner));
+    json_object_set_new(o, "quota", json_string(q->q->id));
+    return o;
+}
+
+json_t *
+view_usage(struct ecmond *d, const char *owner, const char *only)
+{
+    const struct engine_quota *q;
+    size_t n = engine_quotas(d->engine, &q);
+    bool known = owner == NULL || strcmp(owner, CONF_PARK_ID) == 0;
+    for (size_t i = 0; owner && i < d->conf->nenterprises; i++)
+        known |= strcmp(d->conf->enterprises[i].id, owner) == 0;
+    if (!known)
+        return json_pack("{s:s}", "error", "no such enterprise");
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        if (q[i].evaluated && view_may_see(only, q[i].owner) &&
+            (owner == NULL || strcmp(owner, q[i].owner) == 0))
+            json_array_append_new(a, quota_json(&q[i]));
+    return json_pack("{s:o, s:s}", "usage", a, "timezone",
+                     d->conf->park.timezone);
+}
+
+json_t *
+view_alerts(struct ecmond *d, const char *only)
+{
+    const struct engine_quota *q;
+    const struct engine_conc *k;
+    size_t nq = engine_quotas(d->engine, &q);
+    size_t nk = engine_concs(d->engine, &k);
+    json_t *a = json_array();
+    for (size_t i = 0; i < nq; i++)
+        if (q[i].state != QS_OK && view_may_see(only, q[i].owner))
+            json_array_append_new(a, quota_json(&q[i]));
+    for (size_t i = 0; i < nk; i++) {
+        const char *ent = d->conf->enterprises[k[i].enterprise].id;
+        if (k[i].state == QS_OK || !view_may_see(only, ent))
+            continue;
+        json_array_append_new(
+            a, json_pack("{s:s, s:s, s:s, s:f, s:f, s:s, s:f}", "enterprise",
+                         ent, "quota", k[i].key, "measure",
+                         conf_pollutant_name(k[i].pollutant), "used",
+                         isfinite(k[i].mean) ? k[i].mean : 0.0, "limit",
+                         k[i].limit, "state", quota_state_name(k[i].state),
+                         "since", k[i].since));
+    }
+    return json_pack("{s:o, s:s}", "alerts", a, "timezone",
+                     d->conf->park.timezone);
+}
+
+json_t *
+view_capacity(struct ecmond *d)
+{
+    const struct engine_capacity *cp = engine_capacity(d->engine);
+    if (!cp->enabled)
+        return json_pack("{s:s}", "error",
+                         "no treatment plant (park.wwtp) configured");
+    return json_pack("{s:o, s:o, s:o, s:o, s:o}", "capacity_m3_day",
+                     jnum(cp->capacity), "today_m3", jnum(cp->today),
+                     "utilization", jnum(cp->utilization), "peak30_m3",
+                     jnum(cp->peak30), "headroom_m3_day", jnum(cp->headroom));
+}
+
+char *
+view_dump(json_t *j)
+{
+    if (j == NULL)
+        return NULL;
+    char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    json_decref(j);
+    if (s == NULL)
+        return NULL;
+    size_t n = strlen(s);
+    char *t = realloc(s, n + 2);
+    if (t == NULL) {
+        free(s);
+        return NULL;
+    }
+    t[n] = '\n';
+    t[n + 1] = '\0';
+    return t;
+}

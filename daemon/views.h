@@ -1,0 +1,39 @@
+/* JSON views of the daemon's state: the one source of what the control
+ * socket (ecmonctl) and the HTTP API answer, so the two always agree. Each
+ * takes `only`: NULL for everything (staff), or an enterprise id whose data
+ * alone may appear in the answer (a role "enterprise:<id>"). */
+#ifndef ECMON_VIEWS_H
+#define ECMON_VIEWS_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+struct ecmond;
+
+/* May a viewer limited to `only` see the data of `owner` (an enterprise id
+ * or "park")? Everything for NULL, else its own enterprise alone. */
+bool view_may_see(const char *only, const char *owner);
+
+/* The daemon's status; for an enterprise, the park and its own meters. */
+json_t *view_status(struct ecmond *d, const char *only);
+
+/* {"meters": [...]}: all, or those whose id or owner is `sel`; an
+ * {"error"} object when `sel` matches none that `only` may see. */
+json_t *view_meters(struct ecmond *d, const char *sel, const char *only);
+
+/* {"usage": [...], "timezone"}: the evaluated quotas of `owner` (NULL:
+ * every owner `only` may see); {"error"} for an unknown owner. */
+json_t *view_usage(struct ecmond *d, const char *owner, const char *only);
+
+/* {"alerts": [...], "timezone"}: quotas and concentration limits not ok. */
+json_t *view_alerts(struct ecmond *d, const char *only);
+
+/* The park's treatment capacity, or {"error"} without park.wwtp. */
+json_t *view_capacity(struct ecmond *d);
+
+/* j as compact JSON ending in a newline, malloc'd; NULL when out of
+ * memory. Takes j's reference. */
+char *view_dump(json_t *j);
+
+#endif
