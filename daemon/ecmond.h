@@ -79,6 +79,10 @@ void ecmond_evaluate(struct ecmond *d, double now, bool publish);
  * (logged) if that fails or another process holds the lock. */
 int ecmond_lock(struct ecmond *d);
 
+/* With run_as and started as root: give state_dir, rrd_dir and the
+ * control socket to that user and become it. Returns 0, or -1 (logged). */
+int ecmond_drop_root(struct ecmond *d);
+
 /* Install the signal handlers (the signals stay blocked until the loop
  * waits), then start every part for d->conf (state dirs, lock, control
  * socket, RRD, MQTT, bus workers). Returns 0, or -1 after logging why. */

@@ -30,6 +30,7 @@
 #include "daemon/clock.h"
 #include "daemon/log.h"
 #include "daemon/mqtt_pub.h"
+#include "daemon/privs.h"
 #include "daemon/signals.h"
 #include "drivers/bus_worker.h"
 #include "rrd/rrd_store.h"
@@ -414,6 +415,35 @@ ecmond_lock(struct ecmond *d)
 }
 
 int
+ecmond_drop_root(struct ecmond *d)
+{
+    const struct conf *c = d->conf;
+    struct privs p;
+    char err[600];
+    if (privs_init(&p, c->run_as, err, sizeof err) == -1) {
+        log_warnx("%s", err);
+        return -1;
+    }
+    if (!p.active) {
+        if (c->run_as && geteuid() != 0)
+            log_debug("run_as \"%s\": not started as root, running as uid "
+                      "%ld",
+                      c->run_as, (long)geteuid());
+        return 0;
+    }
+    if (privs_own(&p, c->storage.state_dir, 1, err, sizeof err) == -1 ||
+        privs_own(&p, c->storage.rrd_dir, 1, err, sizeof err) == -1 ||
+        (d->ctl && privs_own(&p, c->control.socket, 0, err, sizeof err)) ||
+        privs_drop(&p, err, sizeof err) == -1) {
+        log_warnx("%s", err);
+        return -1;
+    }
+    log_info("running as %s (uid %ld, gid %ld)", p.user, (long)p.uid,
+             (long)p.gid);
+    return 0;
+}
+
+int
 ecmond_open_outputs(struct ecmond *d, bool replay)
 {
     const struct conf *c = d->conf;
@@ -537,6 +567,7 @@ ecmond_start(struct ecmond *d)
      * (it waits for the loop), and librrd's rrdcached client writes
      * without MSG_NOSIGNAL. */
     signals_init(&d->sigmask);
+    tz_use(c->park.timezone, &d->tz); /* log times in park time from now */
     d->started = real_now();
     if (ecmond_lock(d) == -1)
         return -1;
@@ -557,6 +588,9 @@ ecmond_start(struct ecmond *d)
             return -1;
         }
     }
+    /* What needs root is open: the rest runs as run_as, reloads too. */
+    if (ecmond_drop_root(d) == -1)
+        return -1;
     if (start_parts(d) == -1)
         return -1;
     log_info("ecmond %s started: park %s, %zu meters on %zu buses",
