@@ -27,6 +27,7 @@
 #include "daemon/tz.h"
 #include "daemon/views.h"
 #include "daemon/core/topic.h"
+#include "daemon/core/va_message.h"
 #include "daemon/clock.h"
 #include "daemon/log.h"
 #include "daemon/mqtt_pub.h"
@@ -299,37 +300,21 @@ on_value_added(void *arg, const char *topic, const char *payload, size_t len)
 {
     struct ecmond *d = arg;
     const struct conf *c = d->conf;
-    char ent[CONF_ID_MAX], err[256];
-    size_t plen = strlen(c->mqtt.prefix) + strlen(c->park.id) + 2;
-    const char *rest = topic + plen, *slash;
-    if (strlen(topic) <= plen || (slash = strchr(rest, '/')) == NULL ||
-        strcmp(slash, "/value_added/set") != 0 ||
-        (size_t)(slash - rest) >= sizeof ent) {
-        log_warnx("value added via MQTT: unexpected topic %s", topic);
+    struct va_message m;
+    char err[256];
+    if (va_message_parse(c->mqtt.prefix, c->park.id, topic, payload, len, &m,
+                         err, sizeof err) == -1) {
+        if (m.enterprise[0])
+            log_warnx("value added for %s via MQTT rejected: %s", m.enterprise,
+                      err);
+        else
+            log_warnx("value added via MQTT: %s", err);
         return;
     }
-    memcpy(ent, rest, (size_t)(slash - rest));
-    ent[slash - rest] = '\0';
-    json_error_t jerr;
-    json_t *j = len <= 4096 ? json_loadb(payload, len, 0, &jerr) : NULL;
-    json_t *period = json_object_get(j, "period");
-    json_t *yuan = json_object_get(j, "yuan");
-    if (j == NULL)
-        snprintf(err, sizeof err, "%s",
-                 len > 4096 ? "payload larger than 4096 bytes"
-                            : "malformed JSON");
-    else if (!json_is_object(j) || !json_is_string(period) ||
-             !json_is_number(yuan) || json_object_size(j) != 2)
-        snprintf(err, sizeof err,
-                 "expected {\"period\": \"YYYY[-MM|-Qn]\", \"yuan\": "
-                 "number}");
-    else if (engine_set_va(d->engine, ent, json_string_value(period),
-                           json_number_value(yuan), "mqtt", real_now(), err,
-                           sizeof err) == 0)
-        err[0] = '\0';
-    if (err[0])
-        log_warnx("value added for %s via MQTT rejected: %s", ent, err);
-    json_decref(j);
+    if (engine_set_va(d->engine, m.enterprise, m.period, m.yuan, "mqtt",
+                      real_now(), err, sizeof err) == -1)
+        log_warnx("value added for %s via MQTT rejected: %s", m.enterprise,
+                  err);
 }
 
 /* ---- control requests ---- */
