@@ -65,10 +65,11 @@ struct ecmond {
  * after logging why. */
 int ecmond_open_outputs(struct ecmond *d, bool replay);
 
-/* One batch of samples: MQTT, RRD (one update per meter poll) and the
- * ledger. Samples older than the ledger's for their point are refused and
- * counted in *refused (may be NULL). */
-void ecmond_samples(struct ecmond *d, const struct sample *s, size_t n,
+/* One batch of samples: the ledger first (it may flag a total's reading
+ * that is not counted, see engine_feed), then MQTT and RRD (one update per
+ * meter poll). Samples older than the ledger's for their point are refused
+ * and counted in *refused (may be NULL). */
+void ecmond_samples(struct ecmond *d, struct sample *s, size_t n,
                     size_t *refused);
 
 /* Evaluate quotas and capacity at Unix time `now`; with `publish` also

@@ -189,12 +189,17 @@ store_poll(struct ecmond *d, uint32_t meter, double ts)
 }
 
 void
-ecmond_samples(struct ecmond *d, const struct sample *s, size_t n,
-               size_t *refused)
+ecmond_samples(struct ecmond *d, struct sample *s, size_t n, size_t *refused)
 {
     const struct conf *c = d->conf;
     char payload[256];
 
+    /* The ledger judges first: a reading it does not count is published
+     * and stored with its flag. */
+    if (d->engine)
+        engine_feed(d->engine, s, n, refused);
+    else if (refused)
+        *refused = 0;
     for (size_t i = 0; i < n; i++) {
         const struct sample *x = &s[i];
         if (x->meter >= c->nmeters)
@@ -214,10 +219,6 @@ ecmond_samples(struct ecmond *d, const struct sample *s, size_t n,
         if (i + 1 == n || s[i + 1].meter != x->meter || s[i + 1].ts != x->ts)
             store_poll(d, x->meter, x->ts);
     }
-    if (d->engine)
-        engine_feed(d->engine, s, n, refused);
-    else if (refused)
-        *refused = 0;
 }
 
 static void
