@@ -14,7 +14,7 @@
 #include "daemon/clock.h"
 #include "daemon/core/topic.h"
 #include "daemon/log.h"
-#include "daemon/mqtt_pub.h"
+#include "daemon/outbox.h"
 #include "daemon/spawn.h"
 
 #define MAX_HOOKS 16
@@ -27,7 +27,7 @@ struct hook {
 
 struct alert_out {
     const struct conf *c;
-    struct mqtt_pub *mqtt;
+    struct outbox *outbox;
     struct hook hooks[MAX_HOOKS];
     int nrunning;
     int skipped_logged;
@@ -43,9 +43,9 @@ alert_out_new(const struct conf *c)
 }
 
 void
-alert_out_set_mqtt(struct alert_out *a, struct mqtt_pub *m)
+alert_out_set_outbox(struct alert_out *a, struct outbox *o)
 {
-    a->mqtt = m;
+    a->outbox = o;
 }
 
 static void
@@ -112,11 +112,11 @@ alert_out_deliver(struct alert_out *a, const struct engine_alert *al)
     else
         log_warnx("alert %s/%s: %s -> %s: %s", al->owner, al->name, al->from,
                   al->to, al->payload);
-    if (a->mqtt) {
+    if (a->outbox) {
         snprintf(topic, sizeof topic, "%s/%s/alerts/%s/%s", c->mqtt.prefix,
                  c->park.id, al->owner, al->name);
-        mqttp_publish(a->mqtt, topic, al->payload, strlen(al->payload),
-                      c->mqtt.qos, true);
+        outbox_publish(a->outbox, topic, al->payload, strlen(al->payload),
+                       true);
         topic_json_string(owner, sizeof owner, al->owner);
         topic_json_string(name, sizeof name, al->name);
         int n = snprintf(event, sizeof event,
@@ -126,7 +126,7 @@ alert_out_deliver(struct alert_out *a, const struct engine_alert *al)
         snprintf(topic, sizeof topic, "%s/%s/events", c->mqtt.prefix,
                  c->park.id);
         if (n > 0 && (size_t)n < sizeof event)
-            mqttp_publish(a->mqtt, topic, event, (size_t)n, c->mqtt.qos, false);
+            outbox_publish(a->outbox, topic, event, (size_t)n, false);
     }
     run_hook(a, al);
 }

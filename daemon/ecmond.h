@@ -18,6 +18,7 @@ struct ledger;
 struct engine;
 struct alert_out;
 struct http;
+struct outbox;
 
 /* What the main loop knows of one meter. */
 struct meter_rt {
@@ -41,6 +42,7 @@ struct ecmond {
     struct sampleq_buf batch;
     struct bus_worker **workers; /* one per bus */
     struct mqtt_pub *mqtt;
+    struct outbox *outbox; /* every publish goes through it */
     struct rrdstore *rrd;
     struct control *ctl;
     struct meter_rt *meters; /* one per conf meter */
@@ -60,9 +62,9 @@ struct ecmond {
 };
 
 /* Open what readings flow into (time zone, ledger, engine, alerts, RRD,
- * MQTT) without the bus workers or the control socket: the daemon and
- * replay share it. `replay`: judge hours without grace. Returns 0 or -1
- * after logging why. */
+ * MQTT and its outbox) without the bus workers or the control socket: the
+ * daemon and replay share it. `replay`: judge hours without grace. Returns 0 or
+ * -1 after logging why. */
 int ecmond_open_outputs(struct ecmond *d, bool replay);
 
 /* One batch of samples: the ledger first (it may flag a total's reading

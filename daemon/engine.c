@@ -334,27 +334,39 @@ state_from_name(const char *s)
     return QS_OK;
 }
 
+/* The quota (0 ... nquotas - 1) or concentration limit (nquotas ...) of
+ * an alert key, or -1 when the config has none. */
+static long
+alert_index(const struct engine *e, const char *key)
+{
+    char k[3 * CONF_ID_MAX + 16];
+    for (size_t i = 0; i < e->nquotas; i++) {
+        snprintf(k, sizeof k, "%s/%s", e->quotas[i].owner, e->quotas[i].q->id);
+        if (strcmp(k, key) == 0)
+            return (long)i;
+    }
+    for (size_t i = 0; i < e->nconcs; i++) {
+        snprintf(k, sizeof k, "%s/%s", owner_id(e, e->concs[i].enterprise),
+                 e->concs[i].key);
+        if (strcmp(k, key) == 0)
+            return (long)(e->nquotas + i);
+    }
+    return -1;
+}
+
 static void
 load_alert(void *arg, const char *key, const char *state, double since,
            const char *payload)
 {
     struct engine *e = arg;
-    char k[3 * CONF_ID_MAX + 16];
+    long i = alert_index(e, key);
     (void)payload;
-    for (size_t i = 0; i < e->nquotas; i++) {
-        snprintf(k, sizeof k, "%s/%s", e->quotas[i].owner, e->quotas[i].q->id);
-        if (strcmp(k, key) == 0) {
-            e->quotas[i].state = state_from_name(state);
-            e->quotas[i].since = since;
-        }
-    }
-    for (size_t i = 0; i < e->nconcs; i++) {
-        snprintf(k, sizeof k, "%s/%s", owner_id(e, e->concs[i].enterprise),
-                 e->concs[i].key);
-        if (strcmp(k, key) == 0) {
-            e->concs[i].state = state_from_name(state);
-            e->concs[i].since = since;
-        }
+    if (i >= 0 && (size_t)i < e->nquotas) {
+        e->quotas[i].state = state_from_name(state);
+        e->quotas[i].since = since;
+    } else if (i >= 0) {
+        e->concs[(size_t)i - e->nquotas].state = state_from_name(state);
+        e->concs[(size_t)i - e->nquotas].since = since;
     }
 }
 
@@ -522,6 +534,23 @@ inflow_of_day(const struct engine *e, int64_t from, int64_t to)
 }
 
 static void
+publish_capacity(struct engine *e)
+{
+    const struct engine_capacity *cp = &e->cap;
+    char a[32], b[32], u[32], p[32], h[32], payload[512];
+    fmt_num(a, sizeof a, cp->capacity);
+    fmt_num(b, sizeof b, cp->today);
+    fmt_num(u, sizeof u, cp->utilization);
+    fmt_num(p, sizeof p, cp->peak30);
+    fmt_num(h, sizeof h, cp->headroom);
+    snprintf(payload, sizeof payload,
+             "{\"capacity_m3_day\":%s,\"today_m3\":%s,\"utilization\":%s,"
+             "\"peak30_m3\":%s,\"headroom_m3_day\":%s}",
+             a, b, u, p, h);
+    publish_topic(e, "capacity", payload, true);
+}
+
+static void
 eval_capacity(struct engine *e, double now, bool publish)
 {
     struct engine_capacity *cp = &e->cap;
@@ -548,19 +577,8 @@ eval_capacity(struct engine *e, double now, bool publish)
     cp->peak30 = fmax(cp->today, e->peak_before_today);
     cp->utilization = cp->today / cp->capacity;
     cp->headroom = cp->capacity - cp->peak30;
-    if (!publish)
-        return;
-    char a[32], b[32], u[32], p[32], h[32], payload[512];
-    fmt_num(a, sizeof a, cp->capacity);
-    fmt_num(b, sizeof b, cp->today);
-    fmt_num(u, sizeof u, cp->utilization);
-    fmt_num(p, sizeof p, cp->peak30);
-    fmt_num(h, sizeof h, cp->headroom);
-    snprintf(payload, sizeof payload,
-             "{\"capacity_m3_day\":%s,\"today_m3\":%s,\"utilization\":%s,"
-             "\"peak30_m3\":%s,\"headroom_m3_day\":%s}",
-             a, b, u, p, h);
-    publish_topic(e, "capacity", payload, true);
+    if (publish)
+        publish_capacity(e);
 }
 
 void
@@ -578,6 +596,38 @@ engine_evaluate(struct engine *e, double now, bool publish)
         log_warnx("%s", err);
         ledger_rollback(e->l);
     }
+}
+
+static void
+republish_alert(void *arg, const char *key, const char *state, double since,
+                const char *payload)
+{
+    struct engine *e = arg;
+    char suffix[3 * CONF_ID_MAX + 32];
+    (void)state;
+    (void)since;
+    if (alert_index(e, key) < 0)
+        return; /* its quota or limit left the config */
+    snprintf(suffix, sizeof suffix, "alerts/%s", key);
+    publish_topic(e, suffix, payload, true);
+}
+
+void
+engine_republish(struct engine *e)
+{
+    char payload[1024], suffix[256];
+    for (size_t i = 0; i < e->nquotas; i++) {
+        struct engine_quota *q = &e->quotas[i];
+        if (!q->evaluated ||
+            engine_quota_payload(q, false, payload, sizeof payload) < 0)
+            continue;
+        snprintf(suffix, sizeof suffix, "%s/quota/%s", q->owner, q->q->id);
+        publish_topic(e, suffix, payload, true);
+    }
+    if (e->cap.enabled && e->cap.day_start != -1)
+        publish_capacity(e);
+    if (ledger_load_alerts(e->l, republish_alert, e) == -1)
+        log_warnx("ledger: cannot read the alert states");
 }
 
 /* ---- feeding ---- */

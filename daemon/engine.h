@@ -91,6 +91,12 @@ int engine_feed(struct engine *e, struct sample *s, size_t n, size_t *refused);
  * changed; raise alerts. */
 void engine_evaluate(struct engine *e, double now, bool publish);
 
+/* Publish the retained state again without evaluating: quota and capacity
+ * topics as last evaluated, alert states as last announced (for quotas and
+ * limits still in the config). For after a reconnection: the broker may
+ * lack what was published while it was away. */
+void engine_republish(struct engine *e);
+
 /* Set an enterprise's value added for a period label; validates the owner,
  * the label and the amount (finite, >= 0). Returns 0, or -1 with the reason
  * in err, changing nothing. Re-evaluates at `now`. */

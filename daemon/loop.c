@@ -31,6 +31,7 @@
 #include "daemon/clock.h"
 #include "daemon/log.h"
 #include "daemon/mqtt_pub.h"
+#include "daemon/outbox.h"
 #include "daemon/privs.h"
 #include "daemon/signals.h"
 #include "drivers/bus_worker.h"
@@ -141,7 +142,7 @@ publish_meter_status(struct ecmond *d, size_t i)
     struct meter_rt *m = &d->meters[i];
     struct busw_meter_stats st;
     char payload[512];
-    if (m->online < 0 || d->mqtt == NULL)
+    if (m->online < 0 || d->outbox == NULL)
         return;
     /* The worker's counters are newer than the last state change's. */
     if (d->workers && d->workers[d->conf->meters[i].bus] &&
@@ -153,17 +154,28 @@ publish_meter_status(struct ecmond *d, size_t i)
     int n = payload_meter_status(payload, sizeof payload, m->online, m->errors,
                                  m->last_ok, m->since, m->reason);
     if (n > 0)
-        mqttp_publish(d->mqtt, m->status_topic, payload, (size_t)n,
-                      d->conf->mqtt.qos, true);
+        outbox_publish(d->outbox, m->status_topic, payload, (size_t)n, true);
+}
+
+static void
+publish_meter_statuses(struct ecmond *d)
+{
+    for (size_t i = 0; i < d->conf->nmeters; i++)
+        publish_meter_status(d, i);
 }
 
 static void
 on_mqtt_connect(void *arg)
 {
     struct ecmond *d = arg;
-    /* The broker may have lost retained state: publish ours again. */
-    for (size_t i = 0; i < d->conf->nmeters; i++)
-        publish_meter_status(d, i);
+    /* Retained state published while the broker was away was dropped, and
+     * the broker may have lost the rest: publish ours again. Readings and
+     * events wait in the outbox instead. */
+    if (d->outbox == NULL)
+        return; /* a start that failed half-way */
+    publish_meter_statuses(d);
+    if (d->engine)
+        engine_republish(d->engine);
 }
 
 /* ---- samples ---- */
@@ -211,9 +223,9 @@ ecmond_samples(struct ecmond *d, struct sample *s, size_t n, size_t *refused)
         m->last_flag[x->point] = x->flag;
         int len = payload_reading(payload, sizeof payload, x->ts, x->value,
                                   p->unit, x->flag);
-        if (len > 0 && d->mqtt)
-            mqttp_publish(d->mqtt, m->topics[x->point], payload, (size_t)len,
-                          c->mqtt.qos, false);
+        if (len > 0 && d->outbox)
+            outbox_publish(d->outbox, m->topics[x->point], payload, (size_t)len,
+                           false);
         d->samples++;
         /* The samples of one poll arrive together: store them as one. */
         if (i + 1 == n || s[i + 1].meter != x->meter || s[i + 1].ts != x->ts)
@@ -251,9 +263,8 @@ static void
 engine_publish(void *arg, const char *topic, const char *payload, bool retain)
 {
     struct ecmond *d = arg;
-    if (d->mqtt)
-        mqttp_publish(d->mqtt, topic, payload, strlen(payload),
-                      d->conf->mqtt.qos, retain);
+    if (d->outbox)
+        outbox_publish(d->outbox, topic, payload, strlen(payload), retain);
 }
 
 static void
@@ -456,12 +467,17 @@ ecmond_open_outputs(struct ecmond *d, bool replay)
         log_warnx("%s", err);
         return -1;
     }
+    d->outbox = outbox_open(c, d->ledger, d->mqtt, err, sizeof err);
+    if (d->outbox == NULL) {
+        log_warnx("%s", err);
+        return -1;
+    }
     d->alerts = alert_out_new(c);
     if (d->alerts == NULL) {
         log_warnx("out of memory");
         return -1;
     }
-    alert_out_set_mqtt(d->alerts, d->mqtt);
+    alert_out_set_outbox(d->alerts, d->outbox);
     struct engine_out out = {engine_publish, engine_alert, d};
     d->engine = engine_open(c, &d->tz, d->ledger, &out, replay ? 0 : 60, err,
                             sizeof err);
@@ -521,15 +537,21 @@ stop_parts(struct ecmond *d)
     }
     engine_close(d->engine);
     d->engine = NULL;
-    ledger_close(d->ledger);
-    d->ledger = NULL;
     if (d->alerts) {
         alert_out_drain(d->alerts, 2.0);
         alert_out_free(d->alerts);
         d->alerts = NULL;
     }
+    /* Hand the last readings over, let the broker acknowledge what it can,
+     * then write the outbox: the rest is sent by the next run. */
+    if (d->outbox)
+        outbox_tick(d->outbox, mono_now());
     mqttp_close(d->mqtt, 3.0);
     d->mqtt = NULL;
+    outbox_close(d->outbox);
+    d->outbox = NULL;
+    ledger_close(d->ledger);
+    d->ledger = NULL;
     if (d->rrd) {
         /* Through rrdcached, updates wait in its cache until flushed. */
         char err[512];
@@ -745,9 +767,11 @@ ecmond_run(struct ecmond *d)
         alert_out_tick(d->alerts, now);
         if (now >= next_status) {
             /* Keep the retained statuses' counters and last_ok fresh. */
-            on_mqtt_connect(d);
+            publish_meter_statuses(d);
             next_status = now + STATUS_REFRESH_S;
         }
+        /* Last: what this iteration queued goes out in it. */
+        outbox_tick(d->outbox, now);
 #ifdef HAVE_SYSTEMD
         if (watchdog_us && now >= next_watchdog) {
             sd_notify(0, "WATCHDOG=1");

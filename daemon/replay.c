@@ -4,6 +4,7 @@
  * every hour boundary of the readings' time, so a replayed month raises the
  * alerts a live month would have, in order. */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <poll.h>
 #include <stdio.h>
@@ -15,10 +16,12 @@
 #include "daemon/ecmond.h"
 #include "daemon/log.h"
 #include "daemon/mqtt_pub.h"
+#include "daemon/outbox.h"
 #include "daemon/replay.h"
 
 #define BATCH 4096
 #define CONNECT_WAIT_S 3.0
+#define SEND_STALL_S 5.0 /* give up sending the outbox without progress */
 
 struct replay {
     struct ecmond *d;
@@ -41,6 +44,7 @@ pump_mqtt(struct ecmond *d, int timeout_ms)
         p.revents = 0;
     mqttp_handle(d->mqtt, fd != -1 && (p.revents & (POLLIN | POLLHUP)),
                  fd != -1 && (p.revents & POLLOUT), mono_now());
+    outbox_tick(d->outbox, mono_now());
     /* There is no main loop here: reap the exec hooks, or after
      * MAX_HOOKS alerts every further hook would be skipped. */
     alert_out_tick(d->alerts, mono_now());
@@ -187,7 +191,7 @@ ecmond_replay(struct ecmond *d, const char *path)
     } while (!ms.connected && mono_now() < end);
     if (!ms.connected)
         log_warnx("replay: MQTT broker %s:%d not reachable: readings and "
-                  "alerts are not published",
+                  "events stay in the outbox for the daemon to send",
                   d->conf->mqtt.host, d->conf->mqtt.port);
 
     char *line = NULL, err[256];
@@ -217,8 +221,25 @@ ecmond_replay(struct ecmond *d, const char *path)
     flush(r);
     if (r->readings > 0)
         ecmond_evaluate(d, r->last_ts, true);
-    for (int i = 0; i < 20; i++)
+    /* Send the outbox while the broker takes it; what is left waits for
+     * the daemon. */
+    struct outbox_stats os;
+    uint64_t last = UINT64_MAX;
+    double stall = mono_now() + SEND_STALL_S;
+    for (;;) {
         pump_mqtt(d, 10);
+        outbox_stats(d->outbox, &os);
+        mqttp_stats(d->mqtt, &ms);
+        if (os.queued == 0 || !ms.connected || mono_now() >= stall)
+            break;
+        if (os.queued != last)
+            stall = mono_now() + SEND_STALL_S;
+        last = os.queued;
+    }
+    if (os.queued > 0)
+        log_info("replay: %" PRIu64 " messages left in the outbox for the "
+                 "daemon to send",
+                 os.queued);
 
     printf("replayed %zu readings from %s: %zu accepted, %zu refused "
            "(not newer than the ledger's), %zu bad lines; alerts: %llu\n",

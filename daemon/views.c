@@ -10,6 +10,7 @@
 #include "daemon/ecmond.h"
 #include "daemon/engine.h"
 #include "daemon/mqtt_pub.h"
+#include "daemon/outbox.h"
 #include "drivers/bus_worker.h"
 
 bool
@@ -107,11 +108,15 @@ view_status(struct ecmond *d, const char *only)
                          "meters_online", (json_int_t)online, "timezone",
                          d->conf->park.timezone);
     struct mqttp_stats ms = {0};
+    struct outbox_stats os = {.oldest = NAN};
     if (d->mqtt)
         mqttp_stats(d->mqtt, &ms);
+    if (d->outbox)
+        outbox_stats(d->outbox, &os);
     return json_pack(
         "{s:s, s:s, s:s, s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, "
-        "s:{s:b, s:s, s:i, s:I, s:I, s:I, s:I}, s:s, s:s}",
+        "s:{s:b, s:s, s:i, s:I, s:I, s:I, s:I}, "
+        "s:{s:I, s:I, s:I, s:I, s:o, s:f, s:i}, s:s, s:s}",
         "version", ECMON_VERSION, "park", d->conf->park.id, "park_name",
         d->conf->park.name ? d->conf->park.name : "", "pid",
         (json_int_t)getpid(), "started", d->started, "uptime",
@@ -122,8 +127,11 @@ view_status(struct ecmond *d, const char *only)
         "mqtt", "connected", ms.connected, "host", d->conf->mqtt.host, "port",
         d->conf->mqtt.port, "published", (json_int_t)ms.published, "dropped",
         (json_int_t)ms.dropped, "unacked", (json_int_t)ms.unacked, "connects",
-        (json_int_t)ms.connects, "config", d->conf_path, "timezone",
-        d->conf->park.timezone);
+        (json_int_t)ms.connects, "outbox", "queued", (json_int_t)os.queued,
+        "bytes", (json_int_t)os.bytes, "inflight", (json_int_t)os.inflight,
+        "dropped", (json_int_t)os.dropped, "oldest", jnum(os.oldest), "max_mb",
+        d->conf->outbox.max_mb, "max_age_days", d->conf->outbox.max_age_days,
+        "config", d->conf_path, "timezone", d->conf->park.timezone);
 }
 
 static json_t *
