@@ -320,6 +320,10 @@
     for (const fig of document.querySelectorAll(".graph")) {
       fig.querySelector(".graph-frame").replaceChildren(h("span", { class: "graph-msg" }, ""));
     }
+    $("quota-graph-title").textContent = "Quota";
+    $("alerts-count").textContent = "0";
+    $("alerts-count").classList.remove("hot");
+    $("live").removeAttribute("title");
     $("park-name").textContent = "ecmond";
     $("park-sub").textContent = "Environmental capacity monitor";
     $("who").textContent = "";
@@ -857,7 +861,6 @@
    * with a growing delay, reset by the server's hello. */
   async function streamLoop(s) {
     let delay = BACKOFF_MIN_MS;
-    let connected = false;
     while (s.active) {
       const ctrl = new AbortController();
       s.stream = ctrl;
@@ -887,11 +890,8 @@
           if (type === "hello") {
             delay = BACKOFF_MIN_MS;
             setLive(true, "Live");
-            /* Anything missed while away (or before the first connection). */
-            if (connected || s.loaded) {
-              resync(s).then(() => { if (s.active && s.quotaGraphStale) loadQuotaGraph(s); });
-            }
-            connected = true;
+            /* Whatever happened before this stream was open. */
+            resync(s).then(() => { if (s.active && s.quotaGraphStale) loadQuotaGraph(s); });
           } else if (type === "alert") {
             let ev = null;
             try {
