@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,9 +42,10 @@ usage(FILE *f)
                "                         (reads -c FILE, no daemon needed)\n"
                "  graph (--quota ENT/QUOTA | --capacity | --meter ENT/METER)\n"
                "        [--from TIME] [--to TIME] [--width W] [--height H]\n"
-               "        -o FILE.png|FILE.svg\n"
+               "        (-o FILE.png|FILE.svg | -o - [--format png|svg])\n"
                "                         a graph from the RRD files (reads\n"
-               "                         -c FILE, no daemon needed)\n"
+               "                         -c FILE, no daemon needed); -o -:\n"
+               "                         to stdout, PNG unless --format svg\n"
                "exit status: 0 ok, 1 ecmond answered with an error, 2 usage,\n"
                "3 ecmond not reachable\n");
 }
@@ -306,6 +308,24 @@ parse_size(const char *s, int *out)
     return 0;
 }
 
+/* graph -o -: the image, rendered in memory, to stdout. */
+static int
+graph_stdout(const struct conf *c, const struct rrdgraph_req *r,
+             const char *format, char *err, size_t errlen)
+{
+    unsigned char *img;
+    size_t len;
+    if (rrdgraph_render_mem(c, r, format, &img, &len, err, errlen) == -1)
+        return EXIT_ERROR;
+    int rc = EXIT_OK;
+    if (fwrite(img, 1, len, stdout) != len || fflush(stdout) != 0) {
+        snprintf(err, errlen, "stdout: %s", strerror(errno));
+        rc = EXIT_ERROR;
+    }
+    free(img);
+    return rc;
+}
+
 /* graph: argv[0] is "graph". Renders from the RRD files that the config
  * names; ecmond need not run. */
 static int
@@ -320,9 +340,11 @@ graph(const char *path, int argc, char **argv)
         {"width", required_argument, NULL, 'W'},
         {"height", required_argument, NULL, 'H'},
         {"output", required_argument, NULL, 'o'},
+        {"format", required_argument, NULL, 'F'},
         {NULL, 0, NULL, 0},
     };
     struct rrdgraph_req r = {0};
+    const char *format = NULL;
     int ch, kinds = 0;
 
     optind = 0;
@@ -361,16 +383,23 @@ graph(const char *path, int argc, char **argv)
         case 'o':
             r.output = optarg;
             break;
+        case 'F':
+            format = optarg;
+            break;
         default:
             usage(stderr);
             return EXIT_USAGE;
         }
     }
-    if (optind != argc || kinds != 1 || r.output == NULL) {
+    bool to_stdout = r.output != NULL && strcmp(r.output, "-") == 0;
+    if (optind != argc || kinds != 1 || r.output == NULL ||
+        (format != NULL && !to_stdout)) {
         fprintf(stderr, "ecmonctl: graph: %s\n",
-                optind != argc ? "unexpected argument"
-                : kinds != 1   ? "give one of --quota, --capacity, --meter"
-                               : "-o FILE is required");
+                optind != argc     ? "unexpected argument"
+                : kinds != 1       ? "give one of --quota, --capacity, --meter"
+                : r.output == NULL ? "-o FILE is required"
+                                   : "--format goes with -o - (a file's "
+                                     "extension picks its format)");
         usage(stderr);
         return EXIT_USAGE;
     }
@@ -379,10 +408,12 @@ graph(const char *path, int argc, char **argv)
         return EXIT_ERROR;
     char err[1024];
     int rc = EXIT_OK;
-    if (rrdgraph_render(c, &r, err, sizeof err) == -1) {
-        fprintf(stderr, "ecmonctl: graph: %s\n", err);
+    if (to_stdout)
+        rc = graph_stdout(c, &r, format ? format : "png", err, sizeof err);
+    else if (rrdgraph_render(c, &r, err, sizeof err) == -1)
         rc = EXIT_ERROR;
-    }
+    if (rc != EXIT_OK)
+        fprintf(stderr, "ecmonctl: graph: %s\n", err);
     conf_free(c);
     return rc;
 }

@@ -17,6 +17,7 @@ struct control;
 struct ledger;
 struct engine;
 struct alert_out;
+struct http;
 
 /* What the main loop knows of one meter. */
 struct meter_rt {
@@ -47,6 +48,7 @@ struct ecmond {
     struct ledger *ledger;
     struct engine *engine;
     struct alert_out *alerts;
+    struct http *http;   /* NULL without an http group */
     double next_eval;    /* monotonic: next engine evaluation */
     double next_publish; /* monotonic: next quota/capacity publish */
     int lock_fd;

@@ -22,6 +22,7 @@
 #include "daemon/alert_out.h"
 #include "daemon/control.h"
 #include "daemon/engine.h"
+#include "daemon/http.h"
 #include "daemon/ledger_store.h"
 #include "daemon/tz.h"
 #include "daemon/views.h"
@@ -258,6 +259,7 @@ engine_alert(void *arg, const struct engine_alert *a)
     struct ecmond *d = arg;
     d->alerts_raised++;
     alert_out_deliver(d->alerts, a);
+    http_alert(d->http, a);
 }
 
 void
@@ -548,6 +550,13 @@ ecmond_start(struct ecmond *d)
         log_warnx("control: %s", err);
         return -1;
     }
+    if (c->http.enabled) {
+        d->http = http_open(d, err, sizeof err);
+        if (d->http == NULL) {
+            log_warnx("http: %s", err);
+            return -1;
+        }
+    }
     if (start_parts(d) == -1)
         return -1;
     log_info("ecmond %s started: park %s, %zu meters on %zu buses",
@@ -558,6 +567,8 @@ ecmond_start(struct ecmond *d)
 void
 ecmond_stop(struct ecmond *d)
 {
+    http_close(d->http);
+    d->http = NULL;
     stop_parts(d);
     control_close(d->ctl);
     d->ctl = NULL;
@@ -565,6 +576,25 @@ ecmond_stop(struct ecmond *d)
     if (d->lock_fd != -1)
         close(d->lock_fd);
     d->lock_fd = -1;
+}
+
+/* After a reload to d->conf from `old`: the same listener keeps its event
+ * streams (those whose token went are closed); a new one replaces it. */
+static void
+http_reload(struct ecmond *d, const struct conf *old)
+{
+    const struct conf *c = d->conf;
+    char err[512];
+    if (c->http.enabled == old->http.enabled &&
+        (!c->http.enabled || strcmp(c->http.listen, old->http.listen) == 0)) {
+        http_reconf(d->http);
+        return;
+    }
+    http_close(d->http);
+    d->http = NULL;
+    if (c->http.enabled && (d->http = http_open(d, err, sizeof err)) == NULL)
+        log_warnx("http: %s; the dashboard is off until a reload fixes it",
+                  err);
 }
 
 /* SIGHUP: load the file again; a bad one is reported and the running
@@ -609,6 +639,7 @@ reload(struct ecmond *d)
     if (mkdirs(nc->storage.rrd_dir, 0750) == -1)
         log_warn("rrd_dir %s", nc->storage.rrd_dir);
     if (start_parts(d) == 0) {
+        http_reload(d, old);
         conf_free(old);
         d->reloads++;
         log_info("reloaded: %zu meters on %zu buses", nc->nmeters, nc->nbuses);
@@ -654,10 +685,16 @@ ecmond_run(struct ecmond *d)
             fds[n++] = (struct pollfd){
                 mfd,
                 (short)(POLLIN | (mqttp_want_write(d->mqtt) ? POLLOUT : 0)), 0};
+        int hfd = d->http ? http_fd(d->http) : -1;
+        if (hfd != -1)
+            fds[n++] = (struct pollfd){hfd, POLLIN, 0};
         size_t ctl_at = n;
         n += control_pollfds(d->ctl, fds + n, MAX_POLLFDS - n);
 
         struct timespec tmo = {0, 250 * 1000000L};
+        long hms = d->http ? http_timeout_ms(d->http) : -1;
+        if (hms >= 0 && hms < 250)
+            tmo.tv_nsec = hms * 1000000L;
         int rc = ppoll(fds, n, &tmo, &d->sigmask);
         if (rc == -1 && errno != EINTR) {
             log_warn("poll"); /* EINVAL/ENOMEM only: a bug, not a state */
@@ -672,6 +709,8 @@ ecmond_run(struct ecmond *d)
             wr = fds[mqtt_at].revents & POLLOUT;
         }
         mqttp_handle(d->mqtt, rd, wr, now);
+        if (d->http)
+            http_run(d->http, now);
         if (rc > 0)
             control_handle(d->ctl, fds + ctl_at, n - ctl_at, now);
         else

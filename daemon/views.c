@@ -26,6 +26,70 @@ jnum(double v)
 }
 
 json_t *
+view_whoami(struct ecmond *d, const char *role)
+{
+    const struct conf *c = d->conf;
+    const char *only = strncmp(role, "enterprise:", 11) == 0 ? role + 11 : NULL;
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "role",
+                          only ? "enterprise" : "staff", "park", c->park.id,
+                          "park_name", c->park.name ? c->park.name : "",
+                          "timezone", c->park.timezone);
+    if (j && only)
+        json_object_set_new(j, "enterprise", json_string(only));
+    return j;
+}
+
+static json_t *
+quotas_json(const struct conf_quota *q, size_t n)
+{
+    json_t *a = json_array();
+    char buf[64];
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            a, json_pack("{s:s, s:s, s:s, s:f}", "id", q[i].id, "measure",
+                         conf_measure_name(&q[i], buf, sizeof buf), "period",
+                         conf_period_name(q[i].period), "limit", q[i].limit));
+    return a;
+}
+
+static json_t *
+meter_ids(const struct conf *c, const int *idx, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(a, json_string(c->meters[idx[i]].id));
+    return a;
+}
+
+json_t *
+view_park(struct ecmond *d, const char *only)
+{
+    const struct conf *c = d->conf;
+    json_t *ents = json_array();
+    for (size_t i = 0; i < c->nenterprises; i++) {
+        const struct conf_enterprise *e = &c->enterprises[i];
+        if (!view_may_see(only, e->id))
+            continue;
+        json_array_append_new(
+            ents, json_pack("{s:s, s:s, s:o, s:o}", "id", e->id, "name",
+                            e->name ? e->name : e->id, "quotas",
+                            quotas_json(e->quotas, e->nquotas), "meters",
+                            meter_ids(c, e->meters, e->nmeters)));
+    }
+    json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "park", c->park.id,
+                          "park_name", c->park.name ? c->park.name : "",
+                          "timezone", c->park.timezone, "enterprises", ents);
+    if (j && only == NULL) {
+        json_object_set_new(j, "wwtp", json_boolean(c->park.has_wwtp));
+        json_object_set_new(j, "park_quotas",
+                            quotas_json(c->park.quotas, c->park.nquotas));
+        json_object_set_new(j, "park_meters",
+                            meter_ids(c, c->park.meters, c->park.nmeters));
+    }
+    return j;
+}
+
+json_t *
 view_status(struct ecmond *d, const char *only)
 {
     size_t online = 0, nmeters = 0;

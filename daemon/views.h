@@ -15,6 +15,15 @@ struct ecmond;
  * or "park")? Everything for NULL, else its own enterprise alone. */
 bool view_may_see(const char *only, const char *owner);
 
+/* Who a token's role is: {"role":"staff"} or {"role":"enterprise",
+ * "enterprise":id}, with the park's id, name and time zone. */
+json_t *view_whoami(struct ecmond *d, const char *role);
+
+/* What the viewer may see of the configuration: enterprises with their
+ * names, quotas and meters; for staff also the park's quotas, meters and
+ * whether it has a treatment plant. */
+json_t *view_park(struct ecmond *d, const char *only);
+
 /* The daemon's status; for an enterprise, the park and its own meters. */
 json_t *view_status(struct ecmond *d, const char *only);
 

@@ -1,5 +1,6 @@
 /* Graphs of the RRD files: builds rrd_graph's arguments (DEF, CDEF, VDEF,
- * LINE, AREA, GPRINT) from the config and maps librrd's errors once. */
+ * LINE, AREA, GPRINT) from the config, takes the image from librrd in
+ * memory, and maps librrd's errors once. */
 #include "rrd/rrd_graph.h"
 
 #include <ctype.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include <rrd.h>
+#include <rrd_client.h>
 
 #include "daemon/tz.h"
 #include "daemon/core/periods.h"
@@ -208,6 +210,78 @@ need_file(const char *path, char *err, size_t errlen)
     return -1;
 }
 
+/* storage.rrdcached, or NULL when the files are written directly. */
+static const char *
+cached(const struct conf *c)
+{
+    const char *a = c->storage.rrdcached;
+    return a != NULL && a[0] != '\0' ? a : NULL;
+}
+
+/* The name librrd gets for the file `path` (<rrd_dir>/<dir>/<file>.rrd):
+ * for rrdcached over TCP, relative to its base directory (rrd_dir), as
+ * rrd_store.c names it; librrd refuses absolute names there. Otherwise the
+ * path itself. Points into path. */
+static const char *
+lib_name(const struct conf *c, const char *path)
+{
+    const char *a = cached(c);
+    if (a == NULL || strncmp(a, "unix:", 5) == 0 || a[0] == '/')
+        return path;
+    const char *last = strrchr(path, '/'), *dir = NULL;
+    if (last != NULL)
+        dir = memrchr(path, '/', (size_t)(last - path));
+    return dir != NULL ? dir + 1 : path;
+}
+
+/* With rrdcached, connect to it: librrd keeps one connection per process,
+ * which rrdc_flush and rrd_graph --daemon use. */
+static int
+connect_cached(const struct conf *c, char *err, size_t errlen)
+{
+    const char *a = cached(c);
+    int status;
+
+    if (a == NULL)
+        return 0;
+    rrd_clear_error();
+    status = rrdc_connect(a);
+    if (status != 0 || !rrdc_is_connected(a)) {
+        rrdlayout_errf(err, errlen, "rrdcached %s: %s", a,
+                       rrd_test_error() ? rrd_get_error()
+                       : status > 0     ? strerror(status)
+                                        : "not connected");
+        rrd_clear_error();
+        return -1;
+    }
+    return 0;
+}
+
+/* With rrdcached, have it write what it holds for the file, so that the
+ * file read directly (rrd_lastupdate_r) shows every update; rrd_graph's
+ * own reads go through rrdcached (--daemon). */
+static int
+flush_cached(const struct conf *c, const char *path, char *err, size_t errlen)
+{
+    const char *a = cached(c), *name = lib_name(c, path);
+    int status;
+
+    if (a == NULL)
+        return 0;
+    if (connect_cached(c, err, errlen) == -1)
+        return -1;
+    rrd_clear_error();
+    if ((status = rrdc_flush(name)) != 0) {
+        rrdlayout_errf(err, errlen, "rrdcached %s: flush %s: %s", a, name,
+                       rrd_test_error() ? rrd_get_error()
+                       : status > 0     ? strerror(status)
+                                        : "failed");
+        rrd_clear_error();
+        return -1;
+    }
+    return 0;
+}
+
 /* The last update of the file: its time and the values of the data
  * sources named (NAN if unknown). Returns 0 or -1 (no error kept). */
 static int
@@ -327,7 +401,7 @@ quota_graph(const struct conf *c, const struct rrdgraph_req *r,
     fmt_num(lim, sizeof lim, q->limit);
     fmt_num(warn, sizeof warn, warn_at);
 
-    char *file = escape(path), *eunit = escape(unit);
+    char *file = escape(lib_name(c, path)), *eunit = escape(unit);
     if (file == NULL || eunit == NULL) {
         free(file);
         free(eunit);
@@ -356,6 +430,11 @@ quota_graph(const struct conf *c, const struct rrdgraph_req *r,
     double lv[2];
     int64_t tl, fps, fpe;
     bool forecast = false;
+    if (flush_cached(c, path, err, errlen) == -1) {
+        free(file);
+        free(eunit);
+        return -1;
+    }
     if (last_values(path, names, lv, 2, &tl) == 0 && isfinite(lv[0]) &&
         isfinite(lv[1])) {
         period_bounds(q->period, tl, z, &fps, &fpe);
@@ -415,7 +494,7 @@ capacity_graph(const struct conf *c, const struct rrdgraph_req *r,
     int64_t now = (int64_t)time(NULL), start, end;
     if (span(r, now - 30 * DAY, now, &start, &end, err, errlen) == -1)
         return -1;
-    char *file = escape(path);
+    char *file = escape(lib_name(c, path));
     if (file == NULL) {
         a->oom = true;
         return -1;
@@ -495,7 +574,7 @@ meter_graph(const struct conf *c, const struct rrdgraph_req *r, struct args *a,
     int64_t now = (int64_t)time(NULL), start, end;
     if (span(r, now - 2 * DAY, now, &start, &end, err, errlen) == -1)
         return -1;
-    char *file = escape(path);
+    char *file = escape(lib_name(c, path));
     if (file == NULL) {
         a->oom = true;
         return -1;
@@ -561,84 +640,133 @@ xml_put(FILE *f, const char *s)
     }
 }
 
-/* cairo draws an SVG's text as glyph outlines: give the file a <title>
- * and a <desc> (one legend line each) after its <svg> tag, so that it
- * says in text what it shows. */
+/* cairo draws an SVG's text as glyph outlines: a copy of the SVG img with
+ * a <title> and a <desc> (one legend line each) after its <svg> tag, so
+ * that it says in text what it shows. */
 static int
-svg_describe(const char *file, const char *title, rrd_info_t *info, char *err,
+svg_describe(const unsigned char *img, size_t len, const char *title,
+             rrd_info_t *info, unsigned char **out, size_t *outlen, char *err,
              size_t errlen)
 {
-    FILE *in = fopen(file, "r");
-    char *buf = NULL, tmp[PATH_MAX];
-    size_t len = 0;
-    int rc = -1;
-    if (in == NULL) {
-        rrdlayout_errf(err, errlen, "%s: %s", file, strerror(errno));
+    const unsigned char *tag = memmem(img, len, "<svg", 4), *gt = NULL;
+    if (tag != NULL)
+        gt = memchr(tag, '>', len - (size_t)(tag - img));
+    if (gt == NULL) {
+        rrdlayout_errf(err, errlen, "librrd's SVG has no <svg> element");
         return -1;
     }
-    FILE *mem = open_memstream(&buf, &len);
-    int ch;
-    while (mem && (ch = fgetc(in)) != EOF)
-        fputc(ch, mem);
-    fclose(in);
-    if (mem == NULL || fclose(mem) != 0) {
-        rrdlayout_errf(err, errlen, "%s: out of memory", file);
-        free(buf);
+    char *buf = NULL;
+    size_t n = 0, head = (size_t)(gt + 1 - img);
+    FILE *f = open_memstream(&buf, &n);
+    if (f == NULL) {
+        rrdlayout_errf(err, errlen, "out of memory");
         return -1;
     }
-    char *tag = strstr(buf, "<svg"), *gt = tag ? strchr(tag, '>') : NULL;
-    FILE *out = NULL;
-    if (gt == NULL)
-        rrdlayout_errf(err, errlen, "%s: no <svg> element", file);
-    else if (snprintf(tmp, sizeof tmp, "%s.tmp", file) >= (int)sizeof tmp)
-        rrdlayout_errf(err, errlen, "%s: path too long", file);
-    else if ((out = fopen(tmp, "w")) == NULL)
-        rrdlayout_errf(err, errlen, "%s: %s", tmp, strerror(errno));
-    if (out != NULL) {
-        fwrite(buf, 1, (size_t)(gt + 1 - buf), out);
-        fputs("\n<title>", out);
-        xml_put(out, title);
-        fputs("</title>\n<desc>", out);
-        for (rrd_info_t *i = info; i; i = i->next)
-            if (strncmp(i->key, "legend[", 7) == 0 && i->type == RD_I_STR) {
-                xml_put(out, i->value.u_str + strspn(i->value.u_str, " "));
-                fputc('\n', out);
-            }
-        fputs("</desc>", out);
-        fwrite(gt + 1, 1, len - (size_t)(gt + 1 - buf), out);
-        if (fclose(out) != 0 || rename(tmp, file) != 0) {
-            rrdlayout_errf(err, errlen, "%s: %s", file, strerror(errno));
-            unlink(tmp);
-        } else {
-            rc = 0;
+    fwrite(img, 1, head, f);
+    fputs("\n<title>", f);
+    xml_put(f, title);
+    fputs("</title>\n<desc>", f);
+    for (rrd_info_t *i = info; i; i = i->next)
+        if (strncmp(i->key, "legend[", 7) == 0 && i->type == RD_I_STR) {
+            xml_put(f, i->value.u_str + strspn(i->value.u_str, " "));
+            fputc('\n', f);
         }
+    fputs("</desc>", f);
+    fwrite(img + head, 1, len - head, f);
+    bool bad = ferror(f) != 0;
+    if (fclose(f) != 0 || bad) {
+        free(buf);
+        rrdlayout_errf(err, errlen, "out of memory");
+        return -1;
     }
-    free(buf);
-    return rc;
+    *out = (unsigned char *)buf;
+    *outlen = n;
+    return 0;
 }
 
-/* "PNG" or "SVG" from the file name's extension, or NULL. */
+/* librrd's --imgformat for "png" or "svg" (any case), or NULL. */
 static const char *
-image_format(const char *file)
+lib_format(const char *format)
+{
+    if (format != NULL && strcasecmp(format, "png") == 0)
+        return "PNG";
+    if (format != NULL && strcasecmp(format, "svg") == 0)
+        return "SVG";
+    return NULL;
+}
+
+/* "png" or "svg" from the file name's extension, or NULL. */
+static const char *
+file_format(const char *file)
 {
     const char *dot = strrchr(file, '.');
     if (dot == NULL || strchr(dot, '/') != NULL)
         return NULL;
     if (strcasecmp(dot, ".png") == 0)
-        return "PNG";
+        return "png";
     if (strcasecmp(dot, ".svg") == 0)
-        return "SVG";
+        return "svg";
     return NULL;
 }
 
-int
-rrdgraph_render(const struct conf *c, const struct rrdgraph_req *r, char *err,
-                size_t errlen)
+/* What the graph shows, for messages: "quota bomin/cod-month". */
+static void
+graph_name(const struct rrdgraph_req *r, char *buf, size_t len)
 {
-    const char *fmt = image_format(r->output);
+    switch (r->what) {
+    case RRDGRAPH_QUOTA:
+        snprintf(buf, len, "quota %s", r->target ? r->target : "");
+        break;
+    case RRDGRAPH_METER:
+        snprintf(buf, len, "meter %s", r->target ? r->target : "");
+        break;
+    default:
+        snprintf(buf, len, "capacity");
+    }
+}
+
+/* The image of a successful rrd_graph_v: a malloc'd copy of its "image"
+ * blob, or for an SVG that blob described (svg_describe). */
+static int
+take_image(rrd_info_t *info, const char *fmt, const struct args *a,
+           unsigned char **out, size_t *outlen, char *err, size_t errlen)
+{
+    const rrd_blob_t *blob = NULL;
+    for (rrd_info_t *i = info; i; i = i->next)
+        if (i->type == RD_I_BLO && strcmp(i->key, "image") == 0)
+            blob = &i->value.u_blo;
+    if (blob == NULL || blob->size == 0) {
+        rrdlayout_errf(err, errlen, "librrd returned no image");
+        return -1;
+    }
+    if (strcmp(fmt, "SVG") == 0) {
+        const char *title = "";
+        for (int i = 0; i < a->n; i++)
+            if (strncmp(a->v[i], "--title=", 8) == 0)
+                title = a->v[i] + 8;
+        return svg_describe(blob->ptr, blob->size, title, info, out, outlen,
+                            err, errlen);
+    }
+    unsigned char *img = malloc(blob->size);
+    if (img == NULL) {
+        rrdlayout_errf(err, errlen, "out of memory");
+        return -1;
+    }
+    memcpy(img, blob->ptr, blob->size);
+    *out = img;
+    *outlen = blob->size;
+    return 0;
+}
+
+int
+rrdgraph_render_mem(const struct conf *c, const struct rrdgraph_req *r,
+                    const char *format, unsigned char **out, size_t *outlen,
+                    char *err, size_t errlen)
+{
+    const char *fmt = lib_format(format);
     if (fmt == NULL) {
-        rrdlayout_errf(err, errlen,
-                       "%s: the file name must end in .png or .svg", r->output);
+        rrdlayout_errf(err, errlen, "image format '%s': expected png or svg",
+                       format ? format : "");
         return -1;
     }
     int w = r->width ? r->width : RRDGRAPH_WIDTH;
@@ -655,7 +783,8 @@ rrdgraph_render(const struct conf *c, const struct rrdgraph_req *r, char *err,
 
     struct args a = {0};
     /* Options first (rrd_graph takes the first argument that is no option
-     * as the file), then the graph elements. */
+     * as the file; "-": the image only in the info list), then the graph
+     * elements. */
     add(&a, "graph");
     add(&a, "--imgformat=%s", fmt);
     add(&a, "--full-size-mode");
@@ -663,7 +792,11 @@ rrdgraph_render(const struct conf *c, const struct rrdgraph_req *r, char *err,
     add(&a, "--height=%d", h);
     add(&a, "--font=DEFAULT:0:%s", RRDGRAPH_FONT);
     add(&a, "--slope-mode");
-    add(&a, "%s", r->output);
+    /* rrd_graph then reads each file through rrdcached (FETCH), which
+     * first writes what it holds for the file. */
+    if (cached(c) != NULL)
+        add(&a, "--daemon=%s", cached(c));
+    add(&a, "-");
     int rc;
     switch (r->what) {
     case RRDGRAPH_QUOTA:
@@ -683,24 +816,80 @@ rrdgraph_render(const struct conf *c, const struct rrdgraph_req *r, char *err,
         rrdlayout_errf(err, errlen, "out of memory");
         rc = -1;
     }
+    /* Connected first: rrd_graph, unable to connect, draws from the files
+     * and only leaves librrd's error, which does not say which rrdcached. */
+    if (rc == 0)
+        rc = connect_cached(c, err, errlen);
     if (rc == 0) {
         rrd_clear_error();
         rrd_info_t *info = rrd_graph_v(a.n, a.v);
         if (info == NULL || rrd_test_error()) {
-            rrdlayout_errf(err, errlen, "rrd graph %s: %s", r->output,
+            char name[160];
+            graph_name(r, name, sizeof name);
+            rrdlayout_errf(err, errlen, "rrd graph %s: %s", name,
                            rrd_test_error() ? rrd_get_error()
                                             : "failed (no detail from librrd)");
             rc = -1;
-        } else if (strcmp(fmt, "SVG") == 0) {
-            const char *title = "";
-            for (int i = 0; i < a.n; i++)
-                if (strncmp(a.v[i], "--title=", 8) == 0)
-                    title = a.v[i] + 8;
-            rc = svg_describe(r->output, title, info, err, errlen);
+        } else {
+            rc = take_image(info, fmt, &a, out, outlen, err, errlen);
         }
         rrd_info_free(info);
         rrd_clear_error();
     }
     args_free(&a);
+    return rc;
+}
+
+/* Write len bytes of img to "<file>.tmp" and rename it over file. */
+static int
+write_file(const char *file, const unsigned char *img, size_t len, char *err,
+           size_t errlen)
+{
+    char tmp[PATH_MAX];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", file) >= (int)sizeof tmp) {
+        rrdlayout_errf(err, errlen, "%s: path too long", file);
+        return -1;
+    }
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL) {
+        rrdlayout_errf(err, errlen, "%s: %s", tmp, strerror(errno));
+        return -1;
+    }
+    if (fwrite(img, 1, len, f) != len || fflush(f) != 0) {
+        rrdlayout_errf(err, errlen, "%s: %s", tmp, strerror(errno));
+        fclose(f);
+        unlink(tmp);
+        return -1;
+    }
+    if (fclose(f) != 0) {
+        rrdlayout_errf(err, errlen, "%s: %s", tmp, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    if (rename(tmp, file) != 0) {
+        rrdlayout_errf(err, errlen, "%s: %s", file, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int
+rrdgraph_render(const struct conf *c, const struct rrdgraph_req *r, char *err,
+                size_t errlen)
+{
+    const char *fmt = r->output ? file_format(r->output) : NULL;
+    if (fmt == NULL) {
+        rrdlayout_errf(err, errlen,
+                       "%s: the file name must end in .png or .svg",
+                       r->output ? r->output : "(no file)");
+        return -1;
+    }
+    unsigned char *img;
+    size_t len;
+    if (rrdgraph_render_mem(c, r, fmt, &img, &len, err, errlen) == -1)
+        return -1;
+    int rc = write_file(r->output, img, len, err, errlen);
+    free(img);
     return rc;
 }

@@ -34,15 +34,31 @@ struct rrdgraph_req {
      * the park's time zone); NULL: the default, the current period for a
      * quota, the last 30 days for the capacity, 2 days for a meter. */
     const char *from, *to;
-    int width, height;  /* of the whole image, in pixels; 0: the default */
-    const char *output; /* file name; ".png" or ".svg" picks the format */
+    int width, height; /* of the whole image, in pixels; 0: the default */
+    /* rrdgraph_render's file; ".png" or ".svg" picks the format. Unused by
+     * rrdgraph_render_mem. */
+    const char *output;
 };
 
-/* Render the graph `r` asks for from the RRD files of c into r->output.
- * Makes the park's zone the process's local zone (TZ), so that periods,
- * times and the axis follow it. Returns 0, or -1 with a message in err:
- * an unknown enterprise, quota or meter, a missing RRD file ("no data
- * yet"), a bad file extension, size or time, or librrd's error. */
+/* Render the graph `r` asks for from the RRD files of c, as `format`
+ * ("png" or "svg", any case), into a new buffer: *out, *outlen bytes,
+ * malloc'd, the caller frees it. An SVG carries its title and legend as
+ * text (<title>, <desc>). Makes the park's zone the process's local zone
+ * (TZ), so that periods, times and the axis follow it. With
+ * storage.rrdcached set, rrdcached writes what it holds for the files
+ * before they are read. Returns 0, or -1 with a message in err and *out
+ * untouched: a bad format or size, an unknown enterprise, quota or meter,
+ * a missing RRD file ("no data yet"), a bad time, rrdcached unreachable,
+ * or librrd's error. */
+int rrdgraph_render_mem(const struct conf *c, const struct rrdgraph_req *r,
+                        const char *format, unsigned char **out, size_t *outlen,
+                        char *err, size_t errlen);
+
+/* rrdgraph_render_mem into the file r->output, its format from the
+ * extension: written to "<output>.tmp", then renamed over r->output, so
+ * that no reader sees half an image. Returns 0, or -1 with a message in
+ * err (as rrdgraph_render_mem, or a bad extension, or the file's error);
+ * on error r->output is left as it was. */
 int rrdgraph_render(const struct conf *c, const struct rrdgraph_req *r,
                     char *err, size_t errlen);
 

@@ -33,6 +33,14 @@ done
 mqtt_port=1883
 port_free $mqtt_port || mqtt_port=18830
 port_free $mqtt_port || { echo "demo: ports 1883 and 18830 are in use" >&2; exit 1; }
+http_port=8080
+port_free $http_port || http_port=18080
+port_free $http_port || { echo "demo: ports 8080 and 18080 are in use" >&2; exit 1; }
+# Dashboard tokens for this run: one for staff, one for an enterprise.
+token() { head -c 18 /dev/urandom | base64 | tr '+/' '-_'; }
+sha() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
+staff_token=$(token)
+jiaying_token=$(token)
 
 cat > "$run/mosquitto.conf" <<CONF
 listener $mqtt_port 127.0.0.1
@@ -48,7 +56,12 @@ profile_dirs = [ "$src/drivers/profiles" ];
 mqtt = { host = "127.0.0.1"; port = $mqtt_port; prefix = "ecmon"; client_id = "ecmond-demo"; };
 storage = { state_dir = "$run/state"; rrd_dir = "$run/rrd"; rrd_step = 60; };
 control = { socket = "$run/ecmond.sock"; };
+http = { listen = "127.0.0.1:$http_port";
+  tokens = ( { role = "staff"; sha256 = "$(sha "$staff_token")"; },
+             { role = "enterprise:jiaying"; sha256 = "$(sha "$jiaying_token")"; } ); };
 CONF
+printf '%s\n' "$staff_token" > "$run/staff.token"
+printf '%s\n' "$jiaying_token" > "$run/jiaying.token"
 
 mosq=$(command -v mosquitto || echo /usr/sbin/mosquitto)
 "$mosq" -c "$run/mosquitto.conf" 2>"$run/mosquitto.log" & pids+=($!)
@@ -92,6 +105,10 @@ cat <<MSG
 
   ecmond demo is running: 5 enterprises, 22 meters on 6 Modbus TCP gateways.
 
+  Dashboard (staff, every enterprise, live alerts):
+                                   http://127.0.0.1:$http_port/#token=$staff_token
+  Dashboard as enterprise jiaying: http://127.0.0.1:$http_port/#token=$jiaying_token
+  The JSON API:                    curl -H "Authorization: Bearer \$(cat $run/staff.token)" http://127.0.0.1:$http_port/api/v1/usage
   Watch every reading on MQTT:     $sub
   Meters, counters and values:     $src/build/daemon/ecmonctl -s $run/ecmond.sock meters
   Daemon status:                   $src/build/daemon/ecmonctl -s $run/ecmond.sock status

@@ -3,7 +3,9 @@
 # Chinese name, a park treatment plant) drawn as quota, capacity and meter
 # graphs, PNG and SVG, straight from the RRD files with no daemon running:
 # PNG size as asked, SVG well-formed with the limit's legend and the
-# Chinese name; unknown names, missing files and bad arguments are errors.
+# Chinese name; the in-memory image (-o -) is the file's; unknown names,
+# missing files and bad arguments are errors. Through rrdcached, a graph
+# drawn right after an update that only rrdcached holds shows it.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 it_setup graph
@@ -76,10 +78,10 @@ done
   cat "${ECMON_SRC:-$(dirname "$0")/../..}/tests/lsan.supp" 2>/dev/null || true
   printf 'leak:librrd.so\nleak:libfontconfig.so\nleak:libpango\nleak:libcairo\nleak:libglib\n'
 } > "$T/lsan-graph.supp"
-graph() {
+graph() { # with $conf, if set, for the config
   ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0" \
     LSAN_OPTIONS="suppressions=$T/lsan-graph.supp" \
-    "$ECMONCTL" -c "$T/ecmond.conf" graph "$@"
+    "$ECMONCTL" -c "${conf:-$T/ecmond.conf}" graph "$@"
 }
 span=(--from "$from" --to "$to")
 graph --quota bomin/cod-month "${span[@]}" -o "$T/quota.png"
@@ -135,6 +137,29 @@ svg_has "$T/wwtp-in.SVG" "东升工业园 Dongsheng Park" "total rate (m3/h)" "l
   || fail "wwtp-in.SVG"
 echo "ok: SVGs parse and hold the legends and names"
 
+# In memory (rrdgraph_render_mem) to stdout: the same image as the file.
+graph --quota bomin/cod-month "${span[@]}" -o - > "$T/mem.png"
+png_size "$T/mem.png" 800 400 || fail "mem.png"
+cmp -s "$T/mem.png" "$T/quota.png" || fail "-o - and -o quota.png differ"
+graph --capacity "${span[@]}" --width 640 --height 320 --format PNG -o - \
+  > "$T/mem-capacity.png"
+png_size "$T/mem-capacity.png" 640 320 || fail "mem-capacity.png"
+graph --quota bomin/cod-month --from "$from" --to "start+21d" --format svg -o - \
+  > "$T/mem.svg"
+cmp -s "$T/mem.svg" "$T/quota.svg" || fail "-o - --format svg and -o quota.svg differ"
+python3 - "$T/mem.svg" <<'PY' || fail "mem.svg"
+import sys, xml.etree.ElementTree as ET
+f = sys.argv[1]
+root = ET.parse(f).getroot()
+ns = "{http://www.w3.org/2000/svg}"
+title, desc = root.find(ns + "title"), root.find(ns + "desc")
+if title is None or "博敏电子 Bomin Electronics — cod-month" not in title.text:
+    sys.exit(f"{f}: no <title> with the graph's title")
+if desc is None or "limit 400 kg" not in desc.text:
+    sys.exit(f"{f}: no <desc> with the limit's legend")
+PY
+echo "ok: in-memory PNG and SVG equal the files"
+
 # Errors: status 1 with a message; usage errors status 2.
 expect_err() { # STATUS MESSAGE ARGS...
   local want=$1 msg=$2 rc=0
@@ -153,8 +178,47 @@ expect_err 1 "--from yesterday-ish" --capacity --from yesterday-ish -o "$T/x.png
 expect_err 2 "give one of --quota, --capacity, --meter" --capacity --meter bomin/bomin-flow -o "$T/x.png"
 expect_err 2 "-o FILE is required" --capacity
 expect_err 2 "--width 10" --capacity --width 10 -o "$T/x.png"
-if [ -e "$T/x.png" ] || [ -e "$T/x.gif" ]; then fail "an error left an image"; fi
+expect_err 1 "image format 'gif': expected png or svg" --capacity --format gif -o -
+expect_err 2 "--format goes with -o -" --capacity --format svg -o "$T/x.svg"
+if [ -e "$T/x.png" ] || [ -e "$T/x.gif" ] || [ -e "$T/x.svg" ]; then
+  fail "an error left an image"
+fi
+if ls "$T"/*.tmp >/dev/null 2>&1; then fail "a temporary file was left"; fi
 echo "ok: errors"
+
+# Through rrdcached, which holds updates for an hour (-w 3600): a graph
+# drawn right after an update shows it (rrd_graph --daemon: the meter),
+# and so does the forecast (the quota file is flushed before its last
+# update is read).
+mkdir -p "$T/journal"
+rrdcached_bin=$(command -v rrdcached || echo /usr/bin/rrdcached)
+("$rrdcached_bin" -g -l "unix:$T/rrdcached.sock" -b "$T/rrd" -B -j "$T/journal" \
+   -p "$T/rrdcached.pid" -w 3600 -f 7200 -F) >"$T/rrdcached.log" 2>&1 &
+_it_track $!
+wait_until 10 "rrdcached socket" test -S "$T/rrdcached.sock"
+sed "s|rrd_dir = \"$T/rrd\";|& rrdcached = \"unix:$T/rrdcached.sock\";|" \
+  "$T/ecmond.conf" > "$T/cached.conf"
+grep -q 'rrdcached = ' "$T/cached.conf" || fail "no rrdcached in cached.conf"
+qfile="$T/rrd/bomin/quota-cod-month.rrd" mfile="$T/rrd/bomin/bomin-cod.rrd"
+# An hour after the replay's last update: the quota's used, limit,
+# projected; the meter's COD.
+rrdtool update --daemon "unix:$T/rrdcached.sock" "$qfile" "$((to + 3600)):123.5:400:456.5"
+rrdtool update --daemon "unix:$T/rrdcached.sock" "$mfile" "$((to + 3600)):77.25"
+rrdtool lastupdate "$qfile" > "$T/disk.txt"
+rrdtool lastupdate "$mfile" >> "$T/disk.txt"
+if grep -qE "123.5|77.25" "$T/disk.txt"; then
+  fail "the updates went to disk, not to rrdcached"
+fi
+cached_graph() {
+  conf="$T/cached.conf" graph "$@" --from "$from" --to "$((to + 7200))" --format svg -o -
+}
+cached_graph --meter bomin/bomin-cod > "$T/cached-meter.svg"
+svg_has "$T/cached-meter.svg" "cod (mg/L)" "last 77.25" \
+  || fail "cached-meter.svg lacks the update that rrdcached held"
+cached_graph --quota bomin/cod-month > "$T/cached.svg"
+svg_has "$T/cached.svg" "last 123.5 kg" "forecast to the period's end (456.5 kg)" \
+  || fail "cached.svg lacks the update that rrdcached held"
+echo "ok: through rrdcached, the newest update is drawn"
 
 mkdir -p "$T/artifacts"
 cp "$T"/*.png "$T"/*.svg "$T"/*.SVG "$T/artifacts/"
