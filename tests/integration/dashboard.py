@@ -16,6 +16,7 @@ through chromedriver (python3-selenium).
 Exit status 0 on success, 1 with "FAIL: ..." on stderr otherwise.
 """
 import argparse
+import base64
 import json
 import os
 import random
@@ -236,18 +237,21 @@ return figs.length > 0 && figs.every(f => f.querySelector("img") ||
   /No graph|could not/.test(f.textContent));""")
 
 
-def full_page_shot(d, path, width):
-    """The whole page, not just the window."""
-    height = js(d, "return document.documentElement.scrollHeight")
-    d.set_window_size(width, max(1000, height))
-    wait_for("the page to settle", 5,
-             lambda: js(d, "return document.documentElement.scrollHeight")
-             <= max(1000, height) + 2)
+def full_page_shot(d, path):
+    """The whole page, not just the window (Chrome DevTools Protocol),
+    once the highlight of rows just changed has faded."""
+    wait_for("the row highlights to fade", 5, lambda: js(
+        d, 'return !document.getAnimations().some('
+           'a => a.animationName === "fresh");'))
+    size = d.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
+    shot = d.execute_cdp_cmd("Page.captureScreenshot", {
+        "format": "png", "captureBeyondViewport": True,
+        "clip": {"x": 0, "y": 0, "width": size["width"],
+                 "height": size["height"], "scale": 1}})
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    if not d.save_screenshot(path):
-        raise Fail(f"cannot write {path}")
-    d.set_window_size(width, 1000)
-    log(f"screenshot: {path}")
+    with open(path, "wb") as f:
+        f.write(base64.b64decode(shot["data"]))
+    log(f"screenshot: {path} ({size['width']:.0f}x{size['height']:.0f})")
 
 
 def run_test(a):
@@ -308,13 +312,14 @@ def run_test(a):
         log("no reload on either page")
         console_errors(staff, "staff")
         console_errors(alpha, "alpha")
-        try:
-            wait_for("the graphs", 15, lambda: graphs_shown(staff))
-        except Fail as e:
-            log(f"note: {e}")
-        full_page_shot(staff, a.out, 1400)
         base, ext = os.path.splitext(a.out)
-        full_page_shot(alpha, f"{base}-alpha{ext}", 1400)
+        for d, who, out in ((staff, "staff", a.out),
+                            (alpha, "alpha", f"{base}-alpha{ext}")):
+            try:
+                wait_for(f"{who}: the graphs", 15, lambda d=d: graphs_shown(d))
+            except Fail as e:
+                log(f"note: {e}")
+            full_page_shot(d, out)
 
         # Another token in the same tab: beta's page, with nothing of
         # alpha's left from before.
@@ -362,7 +367,7 @@ def run_shot(a):
             d.find_element(By.CSS_SELECTOR,
                            f'#quotas-body tr[data-key="{a.select}"]').click()
         wait_for("the graphs", 30, lambda: graphs_shown(d))
-        full_page_shot(d, a.out, a.width)
+        full_page_shot(d, a.out)
         console_errors(d, "viewer")
     finally:
         d.quit()
