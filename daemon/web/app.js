@@ -93,6 +93,7 @@
     if (typeof v !== "number" || !Number.isFinite(v)) return "\u2013";
     const a = Math.abs(v);
     if (a === 0) return "0";
+    if (a < 0.0001) return (v < 0 ? ">\u22120.0001" : "<0.0001");
     if (a < 1) return numFormat({ maximumSignificantDigits: 4 }).format(v);
     if (a < 100) return numFormat({ maximumFractionDigits: 2 }).format(v);
     if (a < 1000) return numFormat({ maximumFractionDigits: 1 }).format(v);
@@ -140,11 +141,13 @@
         return p.hour + ":" + p.minute + ":" + p.second;
       },
       date(ms) { return day.format(new Date(ms)); },
-      /* "2026-11-22 14:05", or "today 14:05" */
+      /* "2026-11-22 14:05", or "today 14:05[:09]" */
       when(sec, withSeconds) {
         const p = split(sec * 1000), n = split(Date.now());
-        const hm = p.hour + ":" + p.minute + (withSeconds ? ":" + p.second : "");
-        if (p.year === n.year && p.month === n.month && p.day === n.day) return "today " + hm;
+        const hm = p.hour + ":" + p.minute;
+        if (p.year === n.year && p.month === n.month && p.day === n.day) {
+          return "today " + hm + (withSeconds ? ":" + p.second : "");
+        }
         return p.year + "-" + p.month + "-" + p.day + " " + hm;
       },
     };

@@ -10,8 +10,11 @@ through chromedriver (python3-selenium).
       pages within 2 s of its event (the event's ts from MQTT, FILE being
       mosquitto_sub -v output of <prefix>/<park>/events), without a reload,
       and that alpha's page never holds beta's id, name or alert.
-  dashboard.py shot --url URL --out PNG [--select ENT/QUOTA] [--width W]
-      A screenshot of the whole page (for README), token from DASH_TOKEN.
+  dashboard.py shot --url URL --out PNG [--select ENT/QUOTA]
+                    [--wait-alert ENT/NAME[=STATE]] [--width W]
+      A screenshot of the whole page (for README), token from DASH_TOKEN,
+      e.g. of the demo (scripts/demo.sh): --url http://127.0.0.1:8080 with
+      DASH_TOKEN=$(cat run/demo/staff.token).
 
 Exit status 0 on success, 1 with "FAIL: ..." on stderr otherwise.
 """
@@ -363,6 +366,11 @@ def run_shot(a):
         wait_for("quota rows evaluated", 30, lambda: js(
             d, 'const r = [...document.querySelectorAll("#quotas-body tr.quota")];'
                'return r.length && r.every(t => t.dataset.state !== "none");'))
+        if a.wait_alert:
+            key, _, state = a.wait_alert.partition("=")
+            wait_for(f"the alert {a.wait_alert}", a.wait_max, lambda: (
+                js(d, ROW_INFO, key) or {}).get("state") == (state or None) or (
+                not state and js(d, ROW_INFO, key)), every=0.5)
         if a.select:
             d.find_element(By.CSS_SELECTOR,
                            f'#quotas-body tr[data-key="{a.select}"]').click()
@@ -386,7 +394,13 @@ def main():
     s = sub.add_parser("shot")
     s.add_argument("--url", required=True)
     s.add_argument("--out", required=True)
-    s.add_argument("--select")
+    s.add_argument("--select", metavar="ENT/QUOTA",
+                   help="click this quota's row for its graph")
+    s.add_argument("--wait-alert", metavar="ENT/NAME[=STATE]",
+                   help="keep the page open until this alert row shows "
+                        "(in STATE), so that recent events gather")
+    s.add_argument("--wait-max", type=float, default=600,
+                   help="seconds to wait for --wait-alert")
     s.add_argument("--width", type=int, default=1400)
     a = ap.parse_args()
     try:
