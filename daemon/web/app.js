@@ -8,6 +8,7 @@
 (function () {
   const TOKEN_KEY = "ecmond.token";
   const REFRESH_MS = 30000;
+  const GRAPH_REFRESH_MS = 300000; /* graphs show trends; each costs a render */
   const STREAM_IDLE_MS = 45000; /* three keep-alives missed: reconnect */
   const BACKOFF_MIN_MS = 1000;
   const BACKOFF_MAX_MS = 30000;
@@ -223,6 +224,7 @@
       quotaGraphStale: false,
       graphGen: new Map(),
       graphUrls: new Map(),
+      graphsAt: 0,           /* Date.now() of the last graph refresh */
       loaded: false,
     };
   }
@@ -803,9 +805,12 @@
     return !bad;
   }
 
+  /* Graphs on the first call and then every GRAPH_REFRESH_MS. */
   async function refresh(s) {
     await resync(s);
-    if (s.active) refreshGraphs(s);
+    if (!s.active || Date.now() - (s.graphsAt || 0) < GRAPH_REFRESH_MS - 1000) return;
+    s.graphsAt = Date.now();
+    refreshGraphs(s);
   }
 
   /* -------------------------------------------------------- event stream */
