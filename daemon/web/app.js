@@ -216,6 +216,7 @@
       capacity: null,
       showCapacity: false,
       seq: 0,                /* alert events received */
+      connects: 0,           /* hellos received */
       touched: new Map(),    /* key -> seq of its last live change */
       timers: [],
       stream: null,          /* AbortController of the event stream */
@@ -329,6 +330,7 @@
     $("alerts-count").textContent = "0";
     $("alerts-count").classList.remove("hot");
     $("live").removeAttribute("title");
+    delete $("live").dataset.connects;
     $("park-name").textContent = "ecmond";
     $("park-sub").textContent = "Environmental capacity monitor";
     $("who").textContent = "";
@@ -898,6 +900,7 @@
           if (type === "hello") {
             delay = BACKOFF_MIN_MS;
             setLive(true, "Live");
+            $("live").dataset.connects = String(++s.connects);
             /* Whatever happened before this stream was open. */
             resync(s).then(() => { if (s.active && s.quotaGraphStale) loadQuotaGraph(s); });
           } else if (type === "alert") {

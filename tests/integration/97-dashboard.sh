@@ -3,7 +3,8 @@
 # enterprise alpha's page open on ecmond fed by ecmon-sim; beta's and then
 # alpha's day quota cross into warn, and each alert appears on the open
 # pages within 2 s of its event, without a reload; alpha's page never holds
-# beta's id, name or alert; a refused token brings back the sign-in form.
+# beta's id, name or alert; after ecmond restarts, both pages reconnect by
+# themselves; a refused token brings back the sign-in form.
 # Keeps a screenshot: ${ECMON_ARTIFACTS:-<build>/test-artifacts}/dashboard.png.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -76,19 +77,36 @@ mqtt_sub_bg "$T/events.log" 'ecmon/itpark/events'
   cat "$ECMON_SRC/tests/lsan.supp"
   printf 'leak:librrd.so\nleak:libfontconfig.so\nleak:libpango\nleak:libcairo\nleak:libglib\n'
 } > "$T/lsan.supp"
-LSAN_OPTIONS="suppressions=$T/lsan.supp" \
-  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0" \
-  start_ecmond "$T/ecmond.conf"
+run_ecmond() {
+  LSAN_OPTIONS="suppressions=$T/lsan.supp" \
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0" \
+    start_ecmond "$T/ecmond.conf"
+}
+run_ecmond
 api_up() {
   curl -sf -o /dev/null -H "Authorization: Bearer $DASH_STAFF_TOKEN" \
     "http://127.0.0.1:$http/api/v1/whoami"
 }
 wait_until 10 "the HTTP API on port $http" api_up
 
+# The browser test, in the background: midway it asks for ecmond to be
+# restarted (both pages must reconnect by themselves).
+(_it_exec /usr/bin/python3 "$(dirname "$0")/dashboard.py" test \
+  --url "http://127.0.0.1:$http" --sim-sock "$SIM_SOCK" --events "$T/events.log" \
+  --out "$ART/dashboard.png" --alpha-name "$alpha_name" --beta-name "$beta_name" \
+  --restart "$T") > "$T/dashboard.log" 2>&1 &
+py=$!
+_it_track "$py"
+restart_wanted() { [ -e "$T/restart-wanted" ] || _it_gone "$py"; }
+wait_until 240 "the browser test to ask for a restart" restart_wanted || true
+if [ -e "$T/restart-wanted" ]; then
+  stop_ecmond || fail "ecmond did not exit 0 when asked to restart"
+  run_ecmond
+  touch "$T/restart-done"
+fi
 rc=0
-/usr/bin/python3 "$(dirname "$0")/dashboard.py" test --url "http://127.0.0.1:$http" \
-  --sim-sock "$SIM_SOCK" --events "$T/events.log" --out "$ART/dashboard.png" \
-  --alpha-name "$alpha_name" --beta-name "$beta_name" > "$T/dashboard.log" 2>&1 || rc=$?
+wait "$py" || rc=$?
+_it_untrack "$py"
 cat "$T/dashboard.log"
 [ "$rc" -eq 0 ] || fail "the browser test failed"
 [ -s "$ART/dashboard.png" ] || fail "no screenshot"

@@ -9,7 +9,9 @@ through chromedriver (python3-selenium).
       with the simulator, and checks that each alert appears on the open
       pages within 2 s of its event (the event's ts from MQTT, FILE being
       mosquitto_sub -v output of <prefix>/<park>/events), without a reload,
-      and that alpha's page never holds beta's id, name or alert.
+      and that alpha's page never holds beta's id, name or alert. With
+      --restart DIR, it creates DIR/restart-wanted, waits for
+      DIR/restart-done, and checks that both pages reconnect.
   dashboard.py shot --url URL --out PNG [--select ENT/QUOTA]
                     [--wait-alert ENT/NAME[=STATE]] [--width W]
       A screenshot of the whole page (for README), token from DASH_TOKEN,
@@ -23,6 +25,7 @@ import base64
 import json
 import os
 import random
+import signal
 import socket
 import sys
 import time
@@ -257,6 +260,26 @@ def full_page_shot(d, path):
     log(f"screenshot: {path} ({size['width']:.0f}x{size['height']:.0f})")
 
 
+def connects(d):
+    return int(js(d, 'return document.getElementById("live").dataset.connects'
+                     ' || "0"'))
+
+
+def restart_ecmond(folder, pages):
+    """Ask 97-dashboard.sh to restart ecmond (a file in folder, answered by
+    another); every page must reconnect by itself, without a reload."""
+    before = {who: connects(d) for who, d in pages.items()}
+    t0 = time.monotonic()
+    open(os.path.join(folder, "restart-wanted"), "w").close()
+    wait_for("ecmond to be restarted", 60, lambda: os.path.exists(
+        os.path.join(folder, "restart-done")), every=0.2)
+    for who, d in pages.items():
+        wait_for(f"{who}: live again after ecmond's restart", 40,
+                 lambda d=d, who=who: is_live(d) and connects(d) > before[who])
+    log(f"ecmond restarted: every page live again {time.monotonic() - t0:.1f} s "
+        f"after the request")
+
+
 def run_test(a):
     staff_tok = os.environ["DASH_STAFF_TOKEN"]
     alpha_tok = os.environ["DASH_ALPHA_TOKEN"]
@@ -302,6 +325,9 @@ def run_test(a):
                                             names["beta"].split()[0]],
                            {"alpha"})
         log("alpha: no trace of beta (text, markup, requests)")
+
+        if a.restart:
+            restart_ecmond(a.restart, {"staff": staff, "alpha": alpha})
 
         # Let the ladder go on a little for a telling screenshot.
         try:
@@ -391,6 +417,8 @@ def main():
     t.add_argument("--out", required=True)
     t.add_argument("--alpha-name", required=True)
     t.add_argument("--beta-name", required=True)
+    t.add_argument("--restart", metavar="DIR",
+                   help="ask for an ecmond restart through files in DIR")
     s = sub.add_parser("shot")
     s.add_argument("--url", required=True)
     s.add_argument("--out", required=True)
@@ -403,6 +431,8 @@ def main():
                    help="seconds to wait for --wait-alert")
     s.add_argument("--width", type=int, default=1400)
     a = ap.parse_args()
+    # Stopped by the test's cleanup: still quit the browsers (finally).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         (run_test if a.cmd == "test" else run_shot)(a)
     except Fail as e:
