@@ -4,7 +4,6 @@
 #include "daemon/alert_out.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +15,7 @@
 #include "daemon/core/topic.h"
 #include "daemon/log.h"
 #include "daemon/mqtt_pub.h"
+#include "daemon/spawn.h"
 
 #define MAX_HOOKS 16
 
@@ -68,8 +68,7 @@ run_hook(struct alert_out *a, const struct engine_alert *al)
     }
     a->skipped_logged = 0;
 
-    /* Everything the child needs is built before fork: after it, only
-     * async-signal-safe calls. */
+    /* Everything the child needs is built before spawn_child. */
     char env_park[96], env_ent[96], env_alert[128], env_from[48], env_to[48],
         env_ts[48], env_topic[320];
     char *env_payload = malloc(strlen(al->payload) + 16);
@@ -89,40 +88,12 @@ run_hook(struct alert_out *a, const struct engine_alert *al)
                     env_topic, env_payload, "PATH=/usr/local/bin:/usr/bin:/bin",
                     NULL};
 
-    long maxfd = sysconf(_SC_OPEN_MAX);
-    if (maxfd < 0 || maxfd > 65536)
-        maxfd = 65536;
-
-    pid_t pid = fork();
-    if (pid == 0) {
-        setpgid(0, 0); /* its own group: a timeout kills what it starts */
-        /* The daemon's handlers only set its flags: a SIGTERM before
-         * execve must end the child, not be swallowed. */
-        signal(SIGTERM, SIG_DFL);
-        signal(SIGINT, SIG_DFL);
-        signal(SIGHUP, SIG_DFL);
-        signal(SIGPIPE, SIG_DFL);
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        int null = open("/dev/null", O_RDONLY);
-        if (null > 0) {
-            dup2(null, 0);
-            close(null);
-        }
-        /* Sockets, the ledger, RRD files; close_range needs Linux 5.9. */
-        if (close_range(3, ~0U, 0) == -1)
-            for (int fd = 3; fd < (int)maxfd; fd++)
-                close(fd);
-        execve(argv[0], argv, envp);
-        _exit(127);
-    }
+    pid_t pid = spawn_child(argv, envp, -1, -1);
     free(env_payload);
     if (pid == -1) {
         log_warn("alert hook: fork");
         return;
     }
-    setpgid(pid, pid); /* also here: no race with a kill right after fork */
     h->pid = pid;
     h->deadline = mono_now() + a->c->alerts.exec_timeout;
     snprintf(h->what, sizeof h->what, "%s/%s %s", al->owner, al->name, al->to);

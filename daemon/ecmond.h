@@ -65,10 +65,11 @@ struct ecmond {
  * after logging why. */
 int ecmond_open_outputs(struct ecmond *d, bool replay);
 
-/* One batch of samples: MQTT, RRD (one update per meter poll) and the
- * ledger. Samples older than the ledger's for their point are refused and
- * counted in *refused (may be NULL). */
-void ecmond_samples(struct ecmond *d, const struct sample *s, size_t n,
+/* One batch of samples: the ledger first (it may flag a total's reading
+ * that is not counted, see engine_feed), then MQTT and RRD (one update per
+ * meter poll). Samples older than the ledger's for their point are refused
+ * and counted in *refused (may be NULL). */
+void ecmond_samples(struct ecmond *d, struct sample *s, size_t n,
                     size_t *refused);
 
 /* Evaluate quotas and capacity at Unix time `now`; with `publish` also
@@ -78,6 +79,10 @@ void ecmond_evaluate(struct ecmond *d, double now, bool publish);
 /* Create state_dir and rrd_dir, then lock <state_dir>/ecmond.lock; -1
  * (logged) if that fails or another process holds the lock. */
 int ecmond_lock(struct ecmond *d);
+
+/* With run_as and started as root: give state_dir, rrd_dir and the
+ * control socket to that user and become it. Returns 0, or -1 (logged). */
+int ecmond_drop_root(struct ecmond *d);
 
 /* Install the signal handlers (the signals stay blocked until the loop
  * waits), then start every part for d->conf (state dirs, lock, control

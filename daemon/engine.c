@@ -44,6 +44,8 @@ struct engine {
     double peak_before_today; /* max daily inflow of the 29 days before */
     size_t *point_base;       /* first flat point index of each meter */
     unsigned char *dirty;     /* per flat point: save its baseline */
+    unsigned *uncounted;      /* per flat point: readings in a row not
+                                 counted (resets, jumps) */
     struct dirty_point {
         uint32_t meter;
         uint16_t point;
@@ -204,6 +206,45 @@ written(struct engine *e)
                  e->dirty_list[i].point] = 0;
     e->ndirty = 0;
     e->sink.nincr = e->sink.nev = 0;
+}
+
+/* A total's reading that an event keeps from counting carries the event's
+ * flag. The first of a run of them is logged, the rest are only kept as
+ * events, and the end of a longer run is logged once: a meter that jumps
+ * on every poll must not flood the log. */
+static void
+judge(struct engine *e, struct sample *s, size_t first_ev)
+{
+    const struct conf *c = e->c;
+    const char *meter = c->meters[s->meter].id;
+    const char *point = conf_meter_point(c, (int)s->meter, s->point)->name;
+    unsigned *run = &e->uncounted[e->point_base[s->meter] + s->point];
+
+    if (first_ev == e->sink.nev) {
+        if (*run == 0 || s->flag != FLAG_NORMAL || !isfinite(s->value))
+            return; /* no run, or not a reading that counts */
+        if (*run > 1)
+            log_info("meter %s: %s counts again after %u readings not "
+                     "counted as usage",
+                     meter, point, *run);
+        *run = 0;
+        return;
+    }
+    for (size_t k = first_ev; k < e->sink.nev; k++) {
+        const struct acct_event *v = &e->sink.ev[k];
+        if (v->kind == AE_WRAP) {
+            log_info("meter %s: %s wrapped from %.17g to %.17g; counted", meter,
+                     point, v->from, v->to);
+            continue;
+        }
+        s->flag = acct_event_flag(v->kind);
+        if ((*run)++ == 0)
+            log_warnx("meter %s: %s %s from %.17g to %.17g; not counted as "
+                      "usage, flagged %c",
+                      meter, point,
+                      v->kind == AE_RESET ? "went back" : "jumped", v->from,
+                      v->to, s->flag);
+    }
 }
 
 /* ---- alerts ---- */
@@ -542,7 +583,7 @@ engine_evaluate(struct engine *e, double now, bool publish)
 /* ---- feeding ---- */
 
 int
-engine_feed(struct engine *e, const struct sample *s, size_t n, size_t *refused)
+engine_feed(struct engine *e, struct sample *s, size_t n, size_t *refused)
 {
     const struct conf *c = e->c;
     char err[256], mbuf[32], outlet_none[1] = "";
@@ -560,6 +601,7 @@ engine_feed(struct engine *e, const struct sample *s, size_t n, size_t *refused)
     for (size_t i = 0; i < n; i++) {
         if (s[i].meter >= c->nmeters)
             continue;
+        size_t nev = e->sink.nev;
         int r = acct_feed(e->acct, &s[i], &e->sink);
         if (r == 1) {
             nref++;
@@ -573,6 +615,7 @@ engine_feed(struct engine *e, const struct sample *s, size_t n, size_t *refused)
             break;
         }
         mark_dirty(e, &s[i]);
+        judge(e, &s[i], nev);
     }
     if (refused)
         *refused = nref;
@@ -595,15 +638,6 @@ engine_feed(struct engine *e, const struct sample *s, size_t n, size_t *refused)
         const struct acct_event *v = &e->sink.ev[i];
         const char *meter = c->meters[v->meter].id;
         const char *point = conf_meter_point(c, v->meter, v->point)->name;
-        if (v->kind == AE_WRAP)
-            log_info("meter %s: %s wrapped from %.17g to %.17g; counted", meter,
-                     point, v->from, v->to);
-        else
-            log_warnx("meter %s: %s %s from %.17g to %.17g; not counted as "
-                      "usage",
-                      meter, point,
-                      v->kind == AE_RESET ? "went back" : "jumped", v->from,
-                      v->to);
         if (ledger_add_event(e->l, v->ts, meter, point, event_names[v->kind],
                              v->from, v->to, err, sizeof err) == -1)
             goto rollback;
@@ -676,7 +710,8 @@ engine_open(const struct conf *c, const struct tzone *z, struct ledger *l,
     }
     e->dirty = calloc(npoints ? npoints : 1, 1);
     e->dirty_list = calloc(npoints ? npoints : 1, sizeof *e->dirty_list);
-    if (e->dirty == NULL || e->dirty_list == NULL)
+    e->uncounted = calloc(npoints ? npoints : 1, sizeof *e->uncounted);
+    if (e->dirty == NULL || e->dirty_list == NULL || e->uncounted == NULL)
         goto oom;
 
     for (size_t i = 0; i < c->nenterprises; i++) {
@@ -751,6 +786,7 @@ engine_close(struct engine *e)
     free(e->point_base);
     free(e->dirty);
     free(e->dirty_list);
+    free(e->uncounted);
     free(e);
 }
 

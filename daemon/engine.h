@@ -79,10 +79,12 @@ void engine_close(struct engine *e);
 
 /* Account a batch of samples in one ledger transaction. Samples older than
  * a point's last accepted one are refused and counted in *refused (may be
- * NULL). Returns 0, or -1 after logging a ledger error (the batch is rolled
- * back and its accounting state with it is lost: see the log). */
-int engine_feed(struct engine *e, const struct sample *s, size_t n,
-                size_t *refused);
+ * NULL). A total's reading that is not counted gets its event's flag in
+ * s[i].flag (acct_event_flag: D for a reset, T for a jump), so that it is
+ * published and stored as such. Returns 0, or -1 after logging a ledger
+ * error (the batch is rolled back and its accounting state with it is lost:
+ * see the log). */
+int engine_feed(struct engine *e, struct sample *s, size_t n, size_t *refused);
 
 /* Evaluate quotas, concentration hours and capacity at `now`; publish their
  * topics when `publish` (the caller's once-a-minute tick) or when a state

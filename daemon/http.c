@@ -5,12 +5,17 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -21,9 +26,10 @@
 #include "daemon/engine.h"
 #include "daemon/http_route.h"
 #include "daemon/log.h"
+#include "daemon/spawn.h"
 #include "daemon/views.h"
 #include "daemon/web_assets.h"
-#include "rrd/rrd_graph.h"
+#include "rrd/rrd_graph.h" /* sizes and kinds; drawn by ecmonctl */
 
 #define MAX_CONNECTIONS 128
 #define MAX_STREAMS 32
@@ -32,6 +38,9 @@
 #define CONN_TIMEOUT_S 30
 #define CONN_MEMORY 32768 /* per connection: request line and headers */
 #define TIME_ARG_MAX 40
+#define MAX_JOBS 4 /* graphs drawn at once */
+#define GRAPH_TIMEOUT_S 30.0
+#define GRAPH_MAX (32 * 1024 * 1024) /* bytes of one image */
 
 /* One open event stream. */
 struct stream {
@@ -46,10 +55,16 @@ struct stream {
     struct stream *next; /* in h->streams */
 };
 
+struct job;
+
 struct http {
     struct ecmond *d;
     struct MHD_Daemon *mhd;
     int lfd;
+    int efd; /* epoll: libmicrohttpd's descriptor and the graph jobs' */
+    char *ecmonctl, *conf_path; /* the graph renderer and its config */
+    struct job *jobs;
+    size_t njobs;
     struct stream *streams;
     size_t nstreams;
     double next_keepalive;
@@ -197,47 +212,297 @@ graph_target_exists(const struct conf *c, const struct http_route *rt,
     return false;
 }
 
-static enum MHD_Result
-reply_graph(struct http *h, struct MHD_Connection *c,
-            const struct http_route *rt, enum rrdgraph_what what)
+/* A graph is drawn by `ecmonctl graph -o -` in a child process: librrd
+ * and the font libraries under it keep a little memory per drawing (a
+ * daemon drawing for months would grow), and a year's graph takes long
+ * enough to hold up the readings. The request's connection waits,
+ * suspended, for the child's output. */
+struct job {
+    struct http *h;
+    struct MHD_Connection *conn;
+    pid_t pid;
+    int out, err; /* read ends, -1 after EOF */
+    unsigned char *img;
+    size_t len, cap;
+    char msg[512]; /* the child's standard error */
+    size_t mlen;
+    double deadline;
+    int status; /* the child's wait status, once reaped */
+    bool reaped, failed, resumed;
+    char fmt[4];
+    struct job *next;
+};
+
+/* The arguments of ecmonctl for a graph request; -1 with the answer
+ * queued when the request is bad. */
+static int
+graph_args(struct http *h, struct MHD_Connection *c,
+           const struct http_route *rt, enum rrdgraph_what what,
+           char args[8][160], enum MHD_Result *answer)
 {
-    char target[2 * CONF_ID_MAX + 2], err[512];
-    struct rrdgraph_req g = {.what = what};
-    if (what == RRDGRAPH_CAPACITY && !h->d->conf->park.has_wwtp)
-        return reply_error(c, MHD_HTTP_NOT_FOUND,
-                           "no treatment plant (park.wwtp) configured");
-    if (what != RRDGRAPH_CAPACITY) {
-        if (!graph_target_exists(h->d->conf, rt, what))
-            return reply_error(c, MHD_HTTP_NOT_FOUND,
-                               what == RRDGRAPH_METER ? "no such meter"
-                                                      : "no such quota");
-        snprintf(target, sizeof target, "%s/%s", rt->a, rt->b);
-        g.target = target;
-    }
-    g.from = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from");
-    g.to = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to");
-    const char *w =
+    int w = 0, ht = 0, n = 0;
+    const char *from =
+        MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from");
+    const char *to =
+        MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to");
+    const char *ws =
         MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "width");
-    const char *ht =
+    const char *hs =
         MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "height");
-    if ((g.from && !time_arg_ok(g.from)) || (g.to && !time_arg_ok(g.to)))
-        return reply_error(c, MHD_HTTP_BAD_REQUEST,
-                           "from/to: expected rrdtool's time syntax, e.g. "
-                           "now-7d or Unix seconds");
-    if ((w && !size_arg(w, &g.width)) || (ht && !size_arg(ht, &g.height)))
-        return reply_error(c, MHD_HTTP_BAD_REQUEST,
-                           "width/height: expected 200..8000 pixels");
-    unsigned char *img = NULL;
-    size_t len = 0;
-    if (rrdgraph_render_mem(h->d->conf, &g, rt->fmt, &img, &len, err,
-                            sizeof err) == -1)
-        return reply_error(c,
-                           strstr(err, "no data") ? MHD_HTTP_NOT_FOUND
-                                                  : MHD_HTTP_BAD_REQUEST,
-                           err);
-    return reply(c, MHD_HTTP_OK,
-                 strcmp(rt->fmt, "svg") == 0 ? "image/svg+xml" : "image/png",
-                 img, len, true);
+    const char *why = NULL;
+    unsigned status = MHD_HTTP_BAD_REQUEST;
+    if (what == RRDGRAPH_CAPACITY && !h->d->conf->park.has_wwtp) {
+        why = "no treatment plant (park.wwtp) configured";
+        status = MHD_HTTP_NOT_FOUND;
+    } else if (what != RRDGRAPH_CAPACITY &&
+               !graph_target_exists(h->d->conf, rt, what)) {
+        why = what == RRDGRAPH_METER ? "no such meter" : "no such quota";
+        status = MHD_HTTP_NOT_FOUND;
+    } else if ((from && !time_arg_ok(from)) || (to && !time_arg_ok(to))) {
+        why = "from/to: expected rrdtool's time syntax, e.g. now-7d or Unix "
+              "seconds";
+    } else if ((ws && !size_arg(ws, &w)) || (hs && !size_arg(hs, &ht))) {
+        why = "width/height: expected 200..8000 pixels";
+    }
+    if (why) {
+        *answer = reply_error(c, status, why);
+        return -1;
+    }
+    if (what == RRDGRAPH_CAPACITY)
+        snprintf(args[n++], 160, "--capacity");
+    else
+        snprintf(args[n++], 160, "--%s=%s/%s",
+                 what == RRDGRAPH_METER ? "meter" : "quota", rt->a, rt->b);
+    if (from)
+        snprintf(args[n++], 160, "--from=%s", from);
+    if (to)
+        snprintf(args[n++], 160, "--to=%s", to);
+    if (w)
+        snprintf(args[n++], 160, "--width=%d", w);
+    if (ht)
+        snprintf(args[n++], 160, "--height=%d", ht);
+    snprintf(args[n++], 160, "--format=%s", rt->fmt);
+    return n;
+}
+
+static void
+job_close_fd(struct http *h, int *fd)
+{
+    if (*fd == -1)
+        return;
+    epoll_ctl(h->efd, EPOLL_CTL_DEL, *fd, NULL);
+    close(*fd);
+    *fd = -1;
+}
+
+static int
+job_watch(struct http *h, int fd)
+{
+    struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+    return epoll_ctl(h->efd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static enum MHD_Result
+start_graph(struct http *h, struct MHD_Connection *c,
+            const struct http_route *rt, enum rrdgraph_what what, void **state)
+{
+    char args[8][160];
+    enum MHD_Result answer;
+    int n = graph_args(h, c, rt, what, args, &answer);
+    if (n < 0)
+        return answer;
+    if (h->njobs >= MAX_JOBS)
+        return reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE,
+                           "busy drawing other graphs; try again");
+    char *argv[16] = {h->ecmonctl, "-c", h->conf_path, "graph"};
+    int k = 4;
+    for (int i = 0; i < n; i++)
+        argv[k++] = args[i];
+    argv[k++] = "-o";
+    argv[k++] = "-";
+    argv[k] = NULL;
+
+    struct job *j = calloc(1, sizeof *j);
+    int po[2] = {-1, -1}, pe[2] = {-1, -1};
+    /* Only our ends do not block: the child writes as a program does. */
+    if (j == NULL || pipe2(po, O_CLOEXEC) == -1 || pipe2(pe, O_CLOEXEC) == -1 ||
+        fcntl(po[0], F_SETFL, O_NONBLOCK) == -1 ||
+        fcntl(pe[0], F_SETFL, O_NONBLOCK) == -1) {
+        log_warn("http: graph");
+        goto fail;
+    }
+    j->pid = spawn_child(argv, NULL, po[1], pe[1]);
+    if (j->pid == -1) {
+        log_warn("http: graph: fork");
+        goto fail;
+    }
+    close(po[1]);
+    close(pe[1]);
+    j->h = h;
+    j->conn = c;
+    j->out = po[0];
+    j->err = pe[0];
+    j->deadline = mono_now() + GRAPH_TIMEOUT_S;
+    memcpy(j->fmt, rt->fmt, sizeof j->fmt);
+    if (job_watch(h, j->out) == -1 || job_watch(h, j->err) == -1) {
+        log_warn("http: graph: epoll");
+        j->failed = true;
+    }
+    j->next = h->jobs;
+    h->jobs = j;
+    h->njobs++;
+    *state = j;
+    MHD_suspend_connection(c);
+    return MHD_YES;
+fail:
+    for (int i = 0; i < 2; i++) {
+        if (po[i] != -1)
+            close(po[i]);
+        if (pe[i] != -1)
+            close(pe[i]);
+    }
+    free(j);
+    return reply_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                       "cannot start the graph renderer");
+}
+
+/* Read what a child wrote; false at EOF or on an error. */
+static bool
+job_read(struct job *j, int fd)
+{
+    for (;;) {
+        char buf[65536];
+        ssize_t r = read(fd, buf, sizeof buf);
+        if (r > 0 && fd == j->err) {
+            size_t room = sizeof j->msg - 1 - j->mlen;
+            size_t n = (size_t)r < room ? (size_t)r : room;
+            memcpy(j->msg + j->mlen, buf, n);
+            j->mlen += n;
+            continue;
+        }
+        if (r > 0) {
+            if (j->len + (size_t)r > GRAPH_MAX) {
+                j->failed = true;
+                return false;
+            }
+            if (j->len + (size_t)r > j->cap) {
+                size_t cap = (j->len + (size_t)r) * 2;
+                unsigned char *p = realloc(j->img, cap);
+                if (p == NULL) {
+                    j->failed = true;
+                    return false;
+                }
+                j->img = p;
+                j->cap = cap;
+            }
+            memcpy(j->img + j->len, buf, (size_t)r);
+            j->len += (size_t)r;
+            continue;
+        }
+        if (r == -1 && (errno == EAGAIN || errno == EINTR))
+            return true;
+        return false; /* EOF or an error */
+    }
+}
+
+/* Advance a job: read, reap, time out; resume its request once done. */
+static void
+job_step(struct job *j, double now)
+{
+    struct http *h = j->h;
+    if (j->resumed)
+        return;
+    if (j->out != -1 && !job_read(j, j->out))
+        job_close_fd(h, &j->out);
+    if (j->err != -1 && !job_read(j, j->err))
+        job_close_fd(h, &j->err);
+    if (!j->reaped && (j->failed || now >= j->deadline)) {
+        kill(-j->pid, SIGKILL);
+        j->failed = true;
+    }
+    if (!j->reaped && (j->out == -1 || j->failed) &&
+        waitpid(j->pid, &j->status, WNOHANG) == j->pid)
+        j->reaped = true;
+    if (j->reaped) {
+        job_close_fd(h, &j->out);
+        job_close_fd(h, &j->err);
+        j->resumed = true;
+        MHD_resume_connection(j->conn);
+    }
+}
+
+static void
+job_unlink(struct job *j)
+{
+    struct http *h = j->h;
+    for (struct job **p = &h->jobs; *p; p = &(*p)->next)
+        if (*p == j) {
+            *p = j->next;
+            h->njobs--;
+            break;
+        }
+    job_close_fd(h, &j->out);
+    job_close_fd(h, &j->err);
+}
+
+/* A request ended: a graph job it still had (the connection failed before
+ * the answer) goes with it. */
+static void
+on_completed(void *cls, struct MHD_Connection *c, void **state,
+             enum MHD_RequestTerminationCode why)
+{
+    (void)cls;
+    (void)c;
+    (void)why;
+    struct job *j = *state;
+    if (j == NULL)
+        return;
+    *state = NULL;
+    job_unlink(j);
+    if (!j->reaped) {
+        kill(-j->pid, SIGKILL);
+        waitpid(j->pid, NULL, 0);
+    }
+    free(j->img);
+    free(j);
+}
+
+/* The answer to a graph request whose job is done. */
+static enum MHD_Result
+finish_graph(struct job *j)
+{
+    struct MHD_Connection *c = j->conn;
+    job_unlink(j);
+    enum MHD_Result rc;
+    bool ok = !j->failed && WIFEXITED(j->status) &&
+              WEXITSTATUS(j->status) == 0 && j->len > 0;
+    if (ok) {
+        rc = reply(c, MHD_HTTP_OK,
+                   strcmp(j->fmt, "svg") == 0 ? "image/svg+xml" : "image/png",
+                   j->img, j->len, true);
+        j->img = NULL;
+    } else {
+        /* "ecmonctl: graph: <why>\n" */
+        j->msg[j->mlen] = '\0';
+        char *why = j->msg, *nl = strchr(why, '\n');
+        if (nl)
+            *nl = '\0';
+        if (strncmp(why, "ecmonctl: graph: ", 17) == 0)
+            why += 17;
+        if (*why == '\0')
+            why = j->failed ? "the graph took too long" : "cannot draw it";
+        rc = reply_error(c,
+                         strstr(why, "no data") ? MHD_HTTP_NOT_FOUND
+                         : WIFEXITED(j->status) && WEXITSTATUS(j->status) == 1
+                             ? MHD_HTTP_BAD_REQUEST
+                             : MHD_HTTP_INTERNAL_SERVER_ERROR,
+                         why);
+        if (!WIFEXITED(j->status) || WEXITSTATUS(j->status) > 1)
+            log_warnx("http: graph: %s", why);
+    }
+    free(j->img);
+    free(j);
+    return rc;
 }
 
 /* ---- event streams ---- */
@@ -423,7 +688,12 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
     (void)version;
     (void)upload;
     (void)upload_size;
-    (void)state;
+
+    if (*state != NULL) { /* a graph request, resumed: its job is done */
+        struct job *j = *state;
+        *state = NULL;
+        return finish_graph(j);
+    }
 
     struct http_route rt;
     int st = http_route_parse(method, url, &rt);
@@ -469,11 +739,11 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
     case HEP_CAPACITY:
         return reply_view(c, view_capacity(d));
     case HEP_GRAPH_QUOTA:
-        return reply_graph(h, c, &rt, RRDGRAPH_QUOTA);
+        return start_graph(h, c, &rt, RRDGRAPH_QUOTA, state);
     case HEP_GRAPH_CAPACITY:
-        return reply_graph(h, c, &rt, RRDGRAPH_CAPACITY);
+        return start_graph(h, c, &rt, RRDGRAPH_CAPACITY, state);
     case HEP_GRAPH_METER:
-        return reply_graph(h, c, &rt, RRDGRAPH_METER);
+        return start_graph(h, c, &rt, RRDGRAPH_METER, state);
     case HEP_EVENTS:
         return open_stream(h, c, t);
     default:
@@ -524,6 +794,36 @@ listen_on(const char *spec, char *err, size_t errlen)
     return fd;
 }
 
+/* The ecmonctl next to this ecmond (both are installed in one directory,
+ * and sit in one directory of the build tree), malloc'd. */
+static char *
+sibling_ecmonctl(void)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return NULL;
+    self[n] = '\0';
+    char *dir = dirname(self), *path = NULL;
+    if (asprintf(&path, "%s/ecmonctl", dir) == -1)
+        return NULL;
+    return path;
+}
+
+static void
+http_free(struct http *h)
+{
+    if (h->mhd)
+        MHD_stop_daemon(h->mhd); /* closes the listening socket too */
+    else if (h->lfd != -1)
+        close(h->lfd);
+    if (h->efd != -1)
+        close(h->efd);
+    free(h->ecmonctl);
+    free(h->conf_path);
+    free(h);
+}
+
 struct http *
 http_open(struct ecmond *d, char *err, size_t errlen)
 {
@@ -533,23 +833,43 @@ http_open(struct ecmond *d, char *err, size_t errlen)
         return NULL;
     }
     h->d = d;
+    h->efd = -1;
+    h->ecmonctl = sibling_ecmonctl();
+    /* The daemon may chdir("/") when it detaches. */
+    h->conf_path = realpath(d->conf_path, NULL);
+    if (h->conf_path == NULL)
+        h->conf_path = strdup(d->conf_path);
+    if (h->ecmonctl == NULL || h->conf_path == NULL) {
+        snprintf(err, errlen, "cannot find ecmonctl next to ecmond");
+        h->lfd = -1;
+        http_free(h);
+        return NULL;
+    }
+    if (access(h->ecmonctl, X_OK) == -1)
+        log_warnx("http: %s: %s; graphs will answer 500", h->ecmonctl,
+                  strerror(errno));
     h->lfd = listen_on(d->conf->http.listen, err, errlen);
     if (h->lfd == -1) {
-        free(h);
+        http_free(h);
         return NULL;
     }
     h->mhd = MHD_start_daemon(
         MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
         NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_LISTEN_SOCKET, h->lfd, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)CONN_MEMORY, MHD_OPTION_END);
-    if (h->mhd == NULL) {
+    const union MHD_DaemonInfo *i =
+        h->mhd ? MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+    struct epoll_event ev = {.events = EPOLLIN,
+                             .data.fd = i ? i->epoll_fd : -1};
+    if (i == NULL || (h->efd = epoll_create1(EPOLL_CLOEXEC)) == -1 ||
+        epoll_ctl(h->efd, EPOLL_CTL_ADD, i->epoll_fd, &ev) == -1) {
         snprintf(err, errlen, "listen %s: libmicrohttpd cannot start",
                  d->conf->http.listen);
-        close(h->lfd);
-        free(h);
+        http_free(h);
         return NULL;
     }
     h->next_keepalive = mono_now() + KEEPALIVE_S;
@@ -559,18 +879,21 @@ http_open(struct ecmond *d, char *err, size_t errlen)
 int
 http_fd(const struct http *h)
 {
-    const union MHD_DaemonInfo *i =
-        MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
-    return i ? i->epoll_fd : -1;
+    return h->efd;
 }
 
 long
 http_timeout_ms(struct http *h)
 {
     MHD_UNSIGNED_LONG_LONG ms;
-    if (MHD_get_timeout(h->mhd, &ms) != MHD_YES)
-        return -1;
-    return ms > 60000 ? 60000 : (long)ms;
+    long t = -1;
+    if (MHD_get_timeout(h->mhd, &ms) == MHD_YES)
+        t = ms > 60000 ? 60000 : (long)ms;
+    /* A child that closed its output is reaped on the next turns. */
+    for (struct job *j = h->jobs; j; j = j->next)
+        if (!j->resumed && j->out == -1 && (t == -1 || t > 10))
+            t = 10;
+    return t;
 }
 
 void
@@ -581,6 +904,10 @@ http_run(struct http *h, double now)
             stream_push(s, ": keepalive\n\n", 13);
         h->next_keepalive = now + KEEPALIVE_S;
     }
+    /* Whatever in the epoll set was ready: the jobs are few, each is
+     * stepped (reads do not block), then libmicrohttpd runs. */
+    for (struct job *j = h->jobs; j; j = j->next)
+        job_step(j, now);
     MHD_run(h->mhd);
 }
 
@@ -589,10 +916,19 @@ http_close(struct http *h)
 {
     if (h == NULL)
         return;
-    /* libmicrohttpd must not be stopped with suspended connections. */
+    /* libmicrohttpd must not be stopped with suspended connections: end
+     * the streams, kill the graph jobs and answer their requests. */
     for (struct stream *s = h->streams; s; s = s->next)
         stream_end(s);
+    for (struct job *j = h->jobs; j; j = j->next) {
+        if (j->resumed)
+            continue;
+        kill(-j->pid, SIGKILL);
+        waitpid(j->pid, &j->status, 0);
+        j->reaped = j->failed = true;
+        job_step(j, mono_now());
+    }
     MHD_run(h->mhd);
-    MHD_stop_daemon(h->mhd); /* closes the listening socket too */
-    free(h);
+    MHD_run(h->mhd);
+    http_free(h);
 }

@@ -27,9 +27,11 @@
 #include "daemon/tz.h"
 #include "daemon/views.h"
 #include "daemon/core/topic.h"
+#include "daemon/core/va_message.h"
 #include "daemon/clock.h"
 #include "daemon/log.h"
 #include "daemon/mqtt_pub.h"
+#include "daemon/privs.h"
 #include "daemon/signals.h"
 #include "drivers/bus_worker.h"
 #include "rrd/rrd_store.h"
@@ -187,12 +189,17 @@ store_poll(struct ecmond *d, uint32_t meter, double ts)
 }
 
 void
-ecmond_samples(struct ecmond *d, const struct sample *s, size_t n,
-               size_t *refused)
+ecmond_samples(struct ecmond *d, struct sample *s, size_t n, size_t *refused)
 {
     const struct conf *c = d->conf;
     char payload[256];
 
+    /* The ledger judges first: a reading it does not count is published
+     * and stored with its flag. */
+    if (d->engine)
+        engine_feed(d->engine, s, n, refused);
+    else if (refused)
+        *refused = 0;
     for (size_t i = 0; i < n; i++) {
         const struct sample *x = &s[i];
         if (x->meter >= c->nmeters)
@@ -212,10 +219,6 @@ ecmond_samples(struct ecmond *d, const struct sample *s, size_t n,
         if (i + 1 == n || s[i + 1].meter != x->meter || s[i + 1].ts != x->ts)
             store_poll(d, x->meter, x->ts);
     }
-    if (d->engine)
-        engine_feed(d->engine, s, n, refused);
-    else if (refused)
-        *refused = 0;
 }
 
 static void
@@ -298,37 +301,21 @@ on_value_added(void *arg, const char *topic, const char *payload, size_t len)
 {
     struct ecmond *d = arg;
     const struct conf *c = d->conf;
-    char ent[CONF_ID_MAX], err[256];
-    size_t plen = strlen(c->mqtt.prefix) + strlen(c->park.id) + 2;
-    const char *rest = topic + plen, *slash;
-    if (strlen(topic) <= plen || (slash = strchr(rest, '/')) == NULL ||
-        strcmp(slash, "/value_added/set") != 0 ||
-        (size_t)(slash - rest) >= sizeof ent) {
-        log_warnx("value added via MQTT: unexpected topic %s", topic);
+    struct va_message m;
+    char err[256];
+    if (va_message_parse(c->mqtt.prefix, c->park.id, topic, payload, len, &m,
+                         err, sizeof err) == -1) {
+        if (m.enterprise[0])
+            log_warnx("value added for %s via MQTT rejected: %s", m.enterprise,
+                      err);
+        else
+            log_warnx("value added via MQTT: %s", err);
         return;
     }
-    memcpy(ent, rest, (size_t)(slash - rest));
-    ent[slash - rest] = '\0';
-    json_error_t jerr;
-    json_t *j = len <= 4096 ? json_loadb(payload, len, 0, &jerr) : NULL;
-    json_t *period = json_object_get(j, "period");
-    json_t *yuan = json_object_get(j, "yuan");
-    if (j == NULL)
-        snprintf(err, sizeof err, "%s",
-                 len > 4096 ? "payload larger than 4096 bytes"
-                            : "malformed JSON");
-    else if (!json_is_object(j) || !json_is_string(period) ||
-             !json_is_number(yuan) || json_object_size(j) != 2)
-        snprintf(err, sizeof err,
-                 "expected {\"period\": \"YYYY[-MM|-Qn]\", \"yuan\": "
-                 "number}");
-    else if (engine_set_va(d->engine, ent, json_string_value(period),
-                           json_number_value(yuan), "mqtt", real_now(), err,
-                           sizeof err) == 0)
-        err[0] = '\0';
-    if (err[0])
-        log_warnx("value added for %s via MQTT rejected: %s", ent, err);
-    json_decref(j);
+    if (engine_set_va(d->engine, m.enterprise, m.period, m.yuan, "mqtt",
+                      real_now(), err, sizeof err) == -1)
+        log_warnx("value added for %s via MQTT rejected: %s", m.enterprise,
+                  err);
 }
 
 /* ---- control requests ---- */
@@ -410,6 +397,35 @@ ecmond_lock(struct ecmond *d)
     int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
     if (ftruncate(d->lock_fd, 0) == 0 && write(d->lock_fd, pid, (size_t)n)) {
     }
+    return 0;
+}
+
+int
+ecmond_drop_root(struct ecmond *d)
+{
+    const struct conf *c = d->conf;
+    struct privs p;
+    char err[600];
+    if (privs_init(&p, c->run_as, err, sizeof err) == -1) {
+        log_warnx("%s", err);
+        return -1;
+    }
+    if (!p.active) {
+        if (c->run_as && geteuid() != 0)
+            log_debug("run_as \"%s\": not started as root, running as uid "
+                      "%ld",
+                      c->run_as, (long)geteuid());
+        return 0;
+    }
+    if (privs_own(&p, c->storage.state_dir, 1, err, sizeof err) == -1 ||
+        privs_own(&p, c->storage.rrd_dir, 1, err, sizeof err) == -1 ||
+        (d->ctl && privs_own(&p, c->control.socket, 0, err, sizeof err)) ||
+        privs_drop(&p, err, sizeof err) == -1) {
+        log_warnx("%s", err);
+        return -1;
+    }
+    log_info("running as %s (uid %ld, gid %ld)", p.user, (long)p.uid,
+             (long)p.gid);
     return 0;
 }
 
@@ -537,6 +553,7 @@ ecmond_start(struct ecmond *d)
      * (it waits for the loop), and librrd's rrdcached client writes
      * without MSG_NOSIGNAL. */
     signals_init(&d->sigmask);
+    tz_use(c->park.timezone, &d->tz); /* log times in park time from now */
     d->started = real_now();
     if (ecmond_lock(d) == -1)
         return -1;
@@ -557,6 +574,9 @@ ecmond_start(struct ecmond *d)
             return -1;
         }
     }
+    /* What needs root is open: the rest runs as run_as, reloads too. */
+    if (ecmond_drop_root(d) == -1)
+        return -1;
     if (start_parts(d) == -1)
         return -1;
     log_info("ecmond %s started: park %s, %zu meters on %zu buses",

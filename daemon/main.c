@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -104,6 +105,8 @@ main(int argc, char **argv)
         return 2;
     }
 
+    /* State files 0640, directories 0750 (DESIGN: not world-readable). */
+    umask(027);
     struct conf_errors errs = {0};
     struct conf *conf = conf_load(conf_path, &errs);
     if (conf == NULL) {
@@ -130,7 +133,8 @@ main(int argc, char **argv)
         d.q.efd = -1;
         d.lock_fd = -1;
         int rc = 1;
-        if (ecmond_lock(&d) == 0 && ecmond_open_outputs(&d, true) == 0)
+        if (ecmond_lock(&d) == 0 && ecmond_drop_root(&d) == 0 &&
+            ecmond_open_outputs(&d, true) == 0)
             rc = ecmond_replay(&d, replay);
         ecmond_stop(&d);
         conf_free(d.conf);
@@ -156,10 +160,6 @@ main(int argc, char **argv)
         }
         close(ready_fd);
     }
-    if (conf->run_as)
-        log_warnx("run_as \"%s\": dropping privileges is not implemented "
-                  "yet; running as the starting user",
-                  conf->run_as);
     int rc = ecmond_run(&d);
     ecmond_stop(&d);
     conf_free(d.conf);

@@ -14,6 +14,7 @@
 #include "daemon/clock.h"
 #include "daemon/log.h"
 #include "drivers/decode.h"
+#include "drivers/faultlog.h"
 #include "drivers/modbus_link.h"
 #include "drivers/plan.h"
 #include "drivers/schedule.h"
@@ -30,8 +31,9 @@ struct bus_meter {
     struct plan plan;
     struct sched sched;
     struct busw_meter_stats st;
-    struct sample *out;  /* one per point, reused every poll */
-    bool *dead_reported; /* per point: its rejection was logged */
+    struct sample *out;   /* one per point, reused every poll */
+    bool *dead_reported;  /* per point: its rejection was logged */
+    struct faultlog flog; /* device faults and ranges, reported once */
     double dead_retry_at;
 };
 
@@ -109,6 +111,16 @@ set_state(struct bus_worker *w, struct bus_meter *m, int online,
     sampleq_push(w->q, NULL, 0, &ev);
 }
 
+static void
+log_fault(void *arg, bool warn, const char *line)
+{
+    (void)arg;
+    if (warn)
+        log_warnx("%s", line);
+    else
+        log_info("%s", line);
+}
+
 static int
 ensure_link(struct bus_worker *w, char *err, size_t errlen)
 {
@@ -162,10 +174,14 @@ fill_points(struct bus_meter *m, const struct plan_req *r, const uint16_t *regs,
         struct sample *s = &m->out[pi];
         double v;
         s->ts = ts;
-        if (decode_point(p, regs + (p->address - r->addr), m->cm->ct, m->cm->pt,
-                         &v) != DECODE_OK) {
+        enum decode_status st = decode_point(p, regs + (p->address - r->addr),
+                                             m->cm->ct, m->cm->pt, &v);
+        if (st != DECODE_OK) {
             s->value = NAN;
             s->flag = FLAG_DEVICE;
+            faultlog_set(&m->flog, pi,
+                         st == DECODE_NAN ? FAULTLOG_NAN : FAULTLOG_BADFRAC, 0,
+                         v);
         } else {
             if (m->dead_reported[pi]) {
                 log_info("meter %s: point %s is read again", m->cm->id,
@@ -176,6 +192,10 @@ fill_points(struct bus_meter *m, const struct plan_req *r, const uint16_t *regs,
             s->flag = FLAG_NORMAL;
             if ((p->has_min && v < p->min) || (p->has_max && v > p->max))
                 s->flag = FLAG_OVERRANGE;
+            faultlog_set(&m->flog, pi,
+                         s->flag == FLAG_NORMAL ? FAULTLOG_NORMAL
+                                                : FAULTLOG_RANGE,
+                         0, v);
         }
     }
 }
@@ -269,6 +289,9 @@ poll_meter(struct bus_worker *w, struct bus_meter *m, double ts,
                     }
                 }
                 flag_points(m, r, ts, FLAG_DEVICE);
+                for (unsigned j = 0; j < r->npoints; j++)
+                    faultlog_set(&m->flog, m->plan.idx[r->first + j],
+                                 FAULTLOG_EXCEPTION, exc, NAN);
                 break;
             }
             if (st == MBL_IO || attempt >= w->bus->retries) {
@@ -349,6 +372,10 @@ worker_main(void *arg)
         count_poll(due, &pc, rc, ts);
         pthread_mutex_unlock(&w->mtx);
         set_state(w, due, rc == 0, rc == 0 ? "" : err);
+        if (rc == 0)
+            faultlog_report(&due->flog, mblink_exception_name, log_fault, NULL);
+        else
+            faultlog_discard(&due->flog);
     }
     w->link->ops->close(w->link);
     return NULL;
@@ -361,6 +388,7 @@ free_worker(struct bus_worker *w)
         plan_free(&w->meters[i].plan);
         free(w->meters[i].out);
         free(w->meters[i].dead_reported);
+        faultlog_free(&w->meters[i].flog);
     }
     free(w->meters);
     if (w->link)
@@ -415,7 +443,9 @@ busw_start(const struct conf *conf, int bus, struct sampleq *q, char *err,
             calloc(m->prof->npoints ? m->prof->npoints : 1, sizeof *m->out);
         m->dead_reported = calloc(m->prof->npoints ? m->prof->npoints : 1,
                                   sizeof *m->dead_reported);
-        if (m->out == NULL || m->dead_reported == NULL)
+        if (m->out == NULL || m->dead_reported == NULL ||
+            faultlog_init(&m->flog, cm->id, m->prof->points,
+                          m->prof->npoints) == -1)
             goto oom;
         for (size_t p = 0; p < m->prof->npoints; p++) {
             m->out[p].meter = (uint32_t)i;

@@ -206,6 +206,9 @@ prepare(struct rrdstore *st, struct rrdfile *f, int64_t sec, char *err,
             rrd_errf(err, errlen, "create", l->path, 0);
             return -1;
         }
+        /* librrd makes it 0644 whatever the umask: state is not for
+         * everyone to read. */
+        chmod(l->path, 0640);
         f->last = sec - 1;
         f->ready = true;
         return 0;

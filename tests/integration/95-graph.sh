@@ -70,18 +70,10 @@ for f in bomin/quota-cod-month bomin/quota-effluent-day park/capacity \
   [ -f "$T/rrd/$f.rrd" ] || fail "replay did not create $f.rrd"
 done
 
-# No daemon runs: ecmonctl reads the config and the files. librrd's
-# rrd_graph and fontconfig keep memory to the end (caches, strings made in
-# librrd): not ours, so LeakSanitizer is told to ignore them here (with
-# full stacks: the fast unwinder loses librrd's frames under vasprintf).
-{
-  cat "${ECMON_SRC:-$(dirname "$0")/../..}/tests/lsan.supp" 2>/dev/null || true
-  printf 'leak:librrd.so\nleak:libfontconfig.so\nleak:libpango\nleak:libcairo\nleak:libglib\n'
-} > "$T/lsan-graph.supp"
+# No daemon runs: ecmonctl reads the config and the files.
+lsan_allow_graphs
 graph() { # with $conf, if set, for the config
-  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0" \
-    LSAN_OPTIONS="suppressions=$T/lsan-graph.supp" \
-    "$ECMONCTL" -c "${conf:-$T/ecmond.conf}" graph "$@"
+  "$ECMONCTL" -c "${conf:-$T/ecmond.conf}" graph "$@"
 }
 span=(--from "$from" --to "$to")
 graph --quota bomin/cod-month "${span[@]}" -o "$T/quota.png"

@@ -289,6 +289,20 @@ sim_cmd() {
     [[ -n $reply && $reply != err* ]]
 }
 
+# lsan_allow_graphs: librrd's rrd_graph and the font libraries under it
+# keep memory to the end (caches, strings made in librrd): not ours, so the
+# processes started after this (ecmonctl graph, and ecmond, whose
+# dashboard runs it) tell LeakSanitizer to ignore them, with full stacks
+# (the fast unwinder loses librrd's frames under vasprintf).
+lsan_allow_graphs() {
+    {
+        cat "${ECMON_SRC:-$(dirname "${BASH_SOURCE[0]}")/../..}/tests/lsan.supp" 2>/dev/null || true
+        printf 'leak:librrd.so\nleak:libfontconfig.so\nleak:libpango\nleak:libcairo\nleak:libglib\n'
+    } > "$T/lsan-graph.supp"
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
+    export LSAN_OPTIONS="suppressions=$T/lsan-graph.supp"
+}
+
 # ---- ecmond ----
 
 # start_ecmond CONF: $ECMOND -d -c CONF in the background, ECMOND_PID, log
