@@ -68,21 +68,8 @@ sim_cmd "set beta-flow flow 0" >/dev/null
 sim_cmd "set alpha-cod cod 50" >/dev/null
 sim_cmd "set wwtp-in flow 300" >/dev/null
 mqtt_sub_bg "$T/events.log" 'ecmon/itpark/events'
-# Each graph the page shows leaks a few hundred bytes inside librrd 1.7.2's
-# rrd_graph_v (strings it makes with vasprintf), and fontconfig keeps its
-# caches: not ecmond's memory, so LeakSanitizer ignores them here, as
-# 95-graph.sh does for ecmonctl (full stacks: the fast unwinder loses
-# librrd's frames).
-{
-  cat "$ECMON_SRC/tests/lsan.supp"
-  printf 'leak:librrd.so\nleak:libfontconfig.so\nleak:libpango\nleak:libcairo\nleak:libglib\n'
-} > "$T/lsan.supp"
-run_ecmond() {
-  LSAN_OPTIONS="suppressions=$T/lsan.supp" \
-    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0" \
-    start_ecmond "$T/ecmond.conf"
-}
-run_ecmond
+lsan_allow_graphs  # the page's graphs are drawn by ecmonctl children
+start_ecmond "$T/ecmond.conf"
 api_up() {
   curl -sf -o /dev/null -H "Authorization: Bearer $DASH_STAFF_TOKEN" \
     "http://127.0.0.1:$http/api/v1/whoami"
@@ -101,7 +88,7 @@ restart_wanted() { [ -e "$T/restart-wanted" ] || _it_gone "$py"; }
 wait_until 240 "the browser test to ask for a restart" restart_wanted || true
 if [ -e "$T/restart-wanted" ]; then
   stop_ecmond || fail "ecmond did not exit 0 when asked to restart"
-  run_ecmond
+  start_ecmond "$T/ecmond.conf"
   touch "$T/restart-done"
 fi
 rc=0
