@@ -694,8 +694,9 @@
     tile("Active alerts", String(s.alerts.size), null,
       count.exceeded + " exceeded \u00b7 " + count.critical + " critical \u00b7 " + count.warn + " warn", worst);
 
-    let atRisk = 0, riskState = "ok", soonest = null, top = null;
+    let atRisk = 0, riskState = "ok", soonest = null, top = null, over = null;
     for (const [key, q] of s.usage) {
+      if (q.fraction >= 1 && !over) over = key;
       if (SEVERITY[q.state] > 0) atRisk++;
       if (SEVERITY[q.state] > SEVERITY[riskState]) riskState = q.state;
       if (typeof q.exhaust_at === "number" && (!soonest || q.exhaust_at < soonest.q.exhaust_at)) soonest = { key, q };
@@ -716,9 +717,14 @@
       tile("Headroom", fmtNum(c.headroom_m3_day), "m\u00b3/day", "capacity minus the 30-day peak",
         c.headroom_m3_day > 0 ? "ok" : "exceeded");
     } else {
-      tile("Next exhaustion", soonest ? s.fmt.when(soonest.q.exhaust_at) : "none", null,
-        soonest ? label(soonest.key) + " \u00b7 " + fmtIn(soonest.q.exhaust_at) : "no quota runs out this period",
-        soonest ? soonest.q.state : "ok");
+      if (soonest) {
+        tile("Next exhaustion", s.fmt.when(soonest.q.exhaust_at), null,
+          label(soonest.key) + " \u00b7 " + fmtIn(soonest.q.exhaust_at), soonest.q.state);
+      } else if (over) {
+        tile("Next exhaustion", "reached", null, label(over) + " is over its limit", "exceeded");
+      } else {
+        tile("Next exhaustion", "none", null, "no quota runs out this period", "ok");
+      }
       tile("Highest use", top ? fmtPct(top.q.fraction) : "\u2013", null, top ? label(top.key) : "no data yet",
         top ? top.q.state : "none");
     }

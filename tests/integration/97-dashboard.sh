@@ -3,8 +3,9 @@
 # enterprise alpha's page open on ecmond fed by ecmon-sim; beta's and then
 # alpha's day quota cross into warn, and each alert appears on the open
 # pages within 2 s of its event, without a reload; alpha's page never holds
-# beta's id, name or alert; after ecmond restarts, both pages reconnect by
-# themselves; a refused token brings back the sign-in form.
+# beta's id, name or alert; the graphs are drawn; after ecmond restarts,
+# both pages reconnect by themselves; a refused token brings back the
+# sign-in form.
 # Keeps a screenshot: ${ECMON_ARTIFACTS:-<build>/test-artifacts}/dashboard.png.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"

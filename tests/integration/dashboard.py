@@ -9,7 +9,8 @@ through chromedriver (python3-selenium).
       with the simulator, and checks that each alert appears on the open
       pages within 2 s of its event (the event's ts from MQTT, FILE being
       mosquitto_sub -v output of <prefix>/<park>/events), without a reload,
-      and that alpha's page never holds beta's id, name or alert. With
+      and that alpha's page never holds beta's id, name or alert, and that
+      the graphs are drawn. With
       --restart DIR, it creates DIR/restart-wanted, waits for
       DIR/restart-done, and checks that both pages reconnect.
   dashboard.py shot --url URL --out PNG [--select ENT/QUOTA]
@@ -243,6 +244,14 @@ return figs.length > 0 && figs.every(f => f.querySelector("img") ||
   /No graph|could not/.test(f.textContent));""")
 
 
+GRAPHS_LOADED = """
+const figs = [...document.querySelectorAll(".graph")].filter(f => !f.hidden);
+return figs.length > 0 && figs.every(f => {
+  const img = f.querySelector("img");
+  return img && img.src.startsWith("blob:") && img.complete && img.naturalWidth > 0;
+});"""
+
+
 def full_page_shot(d, path):
     """The whole page, not just the window (Chrome DevTools Protocol),
     once the highlight of rows just changed has faded."""
@@ -344,10 +353,9 @@ def run_test(a):
         base, ext = os.path.splitext(a.out)
         for d, who, out in ((staff, "staff", a.out),
                             (alpha, "alpha", f"{base}-alpha{ext}")):
-            try:
-                wait_for(f"{who}: the graphs", 15, lambda d=d: graphs_shown(d))
-            except Fail as e:
-                log(f"note: {e}")
+            # Fetched with the token, shown through object URLs.
+            wait_for(f"{who}: every graph drawn", 30,
+                     lambda d=d: js(d, GRAPHS_LOADED))
             full_page_shot(d, out)
 
         # Another token in the same tab: beta's page, with nothing of
