@@ -283,9 +283,9 @@ engine_quota_payload(const struct engine_quota *q, bool with_since, char *buf,
     return n < 0 || (size_t)n >= len ? -1 : n;
 }
 
-static int
-conc_payload(const struct engine *e, const struct engine_conc *k, char *buf,
-             size_t len)
+int
+engine_conc_payload(const struct engine *e, const struct engine_conc *k,
+                    char *buf, size_t len)
 {
     char mean[32], limit[32], fraction[32], hour[24];
     fmt_num(mean, sizeof mean, k->mean);
@@ -520,7 +520,7 @@ eval_conc(struct engine *e, struct engine_conc *k, double now)
         k->state = next;
         k->since = (double)(h + 3600);
         char payload[512];
-        if (conc_payload(e, k, payload, sizeof payload) > 0)
+        if (engine_conc_payload(e, k, payload, sizeof payload) > 0)
             announce(e, owner, k->key, prev, next, (double)(h + 3600), payload);
     }
 }

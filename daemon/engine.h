@@ -114,4 +114,10 @@ const struct engine_capacity *engine_capacity(const struct engine *e);
 int engine_quota_payload(const struct engine_quota *q, bool with_since,
                          char *buf, size_t len);
 
+/* Format a concentration limit's alert payload (DESIGN §6: the last judged
+ * hour's flow-weighted mean against the limit, with since) into buf.
+ * Returns the length or -1. */
+int engine_conc_payload(const struct engine *e, const struct engine_conc *k,
+                        char *buf, size_t len);
+
 #endif

@@ -77,9 +77,11 @@ view_park(struct ecmond *d, const char *only)
                             quotas_json(e->quotas, e->nquotas), "meters",
                             meter_ids(c, e->meters, e->nmeters)));
     }
-    json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "park", c->park.id,
-                          "park_name", c->park.name ? c->park.name : "",
-                          "timezone", c->park.timezone, "enterprises", ents);
+    json_t *j =
+        json_pack("{s:s, s:s, s:s, s:o, s:{s:f, s:f}}", "park", c->park.id,
+                  "park_name", c->park.name ? c->park.name : "", "timezone",
+                  c->park.timezone, "enterprises", ents, "levels", "warn",
+                  c->alerts.warn, "critical", c->alerts.critical);
     if (j && only == NULL) {
         json_object_set_new(j, "wwtp", json_boolean(c->park.has_wwtp));
         json_object_set_new(j, "park_quotas",
@@ -238,15 +240,17 @@ view_alerts(struct ecmond *d, const char *only)
             json_array_append_new(a, quota_json(&q[i]));
     for (size_t i = 0; i < nk; i++) {
         const char *ent = d->conf->enterprises[k[i].enterprise].id;
-        if (k[i].state == QS_OK || !view_may_see(only, ent))
+        char buf[1024];
+        if (k[i].state == QS_OK || !view_may_see(only, ent) ||
+            engine_conc_payload(d->engine, &k[i], buf, sizeof buf) < 0)
             continue;
-        json_array_append_new(
-            a, json_pack("{s:s, s:s, s:s, s:f, s:f, s:s, s:f}", "enterprise",
-                         ent, "quota", k[i].key, "measure",
-                         conf_pollutant_name(k[i].pollutant), "used",
-                         isfinite(k[i].mean) ? k[i].mean : 0.0, "limit",
-                         k[i].limit, "state", quota_state_name(k[i].state),
-                         "since", k[i].since));
+        /* The MQTT alert payload, as for quotas. */
+        json_t *o = json_loads(buf, 0, NULL);
+        if (o == NULL)
+            continue;
+        json_object_set_new(o, "enterprise", json_string(ent));
+        json_object_set_new(o, "quota", json_string(k[i].key));
+        json_array_append_new(a, o);
     }
     return json_pack("{s:o, s:s}", "alerts", a, "timezone",
                      d->conf->park.timezone);

@@ -372,6 +372,7 @@
       s.tz = "UTC";
     }
     const parkName = park.park_name || park.park || "Park";
+    s.levels = park.levels || { warn: 0.8, critical: 0.95 };
     s.names.set("park", parkName);
     for (const e of park.enterprises || []) {
       s.names.set(e.id, e.name || e.id);
@@ -657,7 +658,7 @@
     const body = $("capacity-body");
     if (!c) return;
     const u = c.utilization;
-    const state = !Number.isFinite(u) ? "none" : u >= 1 ? "exceeded" : u >= 0.95 ? "critical" : u >= 0.8 ? "warn" : "ok";
+    const state = !Number.isFinite(u) ? "none" : u >= 1 ? "exceeded" : u >= s.levels.critical ? "critical" : u >= s.levels.warn ? "warn" : "ok";
     const b = bar("cap-bar");
     setBar(b, u, state, null);
     const left = c.capacity_m3_day - c.today_m3;
