@@ -1,0 +1,296 @@
+#!/usr/bin/env bash
+# Benchmark ecmond (and collectd) on one simulated Modbus TCP fleet.
+#
+#   bench/run.sh N INTERVAL SECONDS [DAEMON...]     DAEMON: ecmond collectd
+#
+# Starts a mosquitto on a free loopback port, ecmon-fleet with N devices, and
+# a subscriber that stamps each message's arrival; then runs each daemon in
+# turn on the same fleet: a warm-up, SECONDS measured, stop. Prints one
+# markdown table row per daemon and writes the raw results as JSON under
+# $BENCH_RESULTS (default bench/results). docs/BENCHMARKS.md explains every
+# column. Without DAEMONs: ecmond, and collectd when it is installed.
+#
+# Env: ECMOND ECMONCTL ECMON_FLEET COLLECTD (binaries; default build/ and
+# /usr/sbin/collectd), BENCH_WARMUP (seconds, default max(5, 3 x INTERVAL)),
+# BENCH_DELAY_MS (fleet answer delay, default 0), BENCH_RESULTS, KEEP=1
+# (keep the work directory). Exit 77 when mosquitto is missing.
+set -euo pipefail
+
+usage() {
+    echo "usage: $0 N INTERVAL SECONDS [ecmond|collectd ...]" >&2
+    exit 2
+}
+[[ $# -ge 3 ]] || usage
+N=$1 INTERVAL=$2 SECS=$3
+shift 3
+[[ $N =~ ^[0-9]+$ && $N -ge 1 && $N -le 30000 ]] || usage
+[[ $INTERVAL =~ ^[0-9]+([.][0-9]+)?$ && $SECS =~ ^[0-9]+$ ]] || usage
+
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(dirname "$here")
+ECMOND=${ECMOND:-$src/build/daemon/ecmond}
+ECMONCTL=${ECMONCTL:-$src/build/daemon/ecmonctl}
+ECMON_FLEET=${ECMON_FLEET:-$src/build/bench/ecmon-fleet}
+COLLECTD=${COLLECTD:-/usr/sbin/collectd}
+RESULTS=${BENCH_RESULTS:-$here/results}
+DELAY_MS=${BENCH_DELAY_MS:-0}
+WARMUP=${BENCH_WARMUP:-$(python3 -c "print(max(5, round(3 * $INTERVAL)))")}
+
+for p in mosquitto mosquitto_sub mosquitto_pub; do
+    if ! command -v "$p" >/dev/null; then
+        echo "SKIP: $p is not installed" >&2
+        exit 77
+    fi
+done
+DAEMONS=("$@")
+if [[ ${#DAEMONS[@]} -eq 0 ]]; then
+    DAEMONS=(ecmond)
+    [[ -x $COLLECTD ]] && DAEMONS+=(collectd)
+fi
+for d in "${DAEMONS[@]}"; do
+    case $d in
+    ecmond) [[ -x $ECMOND && -x $ECMONCTL ]] || {
+        echo "no ecmond at $ECMOND (or ecmonctl at $ECMONCTL)" >&2
+        exit 1
+    } ;;
+    collectd) [[ -x $COLLECTD ]] || {
+        echo "no collectd at $COLLECTD (bench/deps.sh installs it)" >&2
+        exit 1
+    } ;;
+    *) usage ;;
+    esac
+done
+[[ -x $ECMON_FLEET ]] || {
+    echo "no ecmon-fleet at $ECMON_FLEET" >&2
+    exit 1
+}
+
+T=$(mktemp -d /tmp/ecmon-bench.XXXX)
+PIDS=()
+cleanup() {
+    local rc=$? pid
+    set +e
+    trap - EXIT INT TERM
+    for pid in "${PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null
+    done
+    for pid in "${PIDS[@]}"; do
+        for _ in $(seq 100); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    if [[ $rc -ne 0 ]]; then
+        for f in "$T"/*.log; do
+            [[ -s $f ]] && { echo "---- tail of $f" >&2; tail -n 20 "$f" >&2; }
+        done
+    fi
+    if [[ ${KEEP:-0} == 1 ]]; then
+        echo "kept $T" >&2
+    else
+        rm -rf "$T"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+untrack() {
+    local p keep=()
+    for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
+    PIDS=("${keep[@]}")
+}
+
+now() { echo "$EPOCHREALTIME"; }
+
+# wait_for SECONDS PID CMD...: run CMD every 0.1 s until it succeeds; fail
+# when PID exits or the time is up.
+wait_for() {
+    local secs=$1 pid=$2 i
+    shift 2
+    for ((i = 0; i < secs * 10; i++)); do
+        "$@" && return 0
+        kill -0 "$pid" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+port_free() {
+    python3 -c 'import socket,sys
+for p in range(int(sys.argv[1]), int(sys.argv[1]) + int(sys.argv[2])):
+    s = socket.socket(); s.bind(("127.0.0.1", p)); s.close()' "$1" "$2" 2>/dev/null
+}
+
+# The descriptors the fleet and the daemons may need: as many as allowed.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+# ---- the fleet: N ports below the ephemeral range (32768 on) ----
+FLEET_BASE=
+for _ in 1 2 3 4 5; do
+    base=$((20000 + RANDOM % (32000 - 20000 - N)))
+    port_free "$base" "$N" || continue
+    rm -f "$T/fleet.ready"
+    "$ECMON_FLEET" -n "$N" -p "$base" -d "$DELAY_MS" -i "$INTERVAL" \
+        -s "$T/fleet.stats" -r "$T/fleet.ready" >>"$T/fleet.log" 2>&1 &
+    FLEET_PID=$!
+    PIDS+=("$FLEET_PID")
+    if wait_for 30 "$FLEET_PID" test -e "$T/fleet.ready"; then
+        FLEET_BASE=$base
+        break
+    fi
+    untrack "$FLEET_PID"
+done
+[[ -n $FLEET_BASE ]] || { echo "could not start the fleet" >&2; exit 1; }
+
+# fleet_snapshot NAME: the fleet's counters now, into $T/NAME.
+fleet_snapshot() {
+    rm -f "$T/fleet.stats"
+    kill -USR1 "$FLEET_PID"
+    wait_for 20 "$FLEET_PID" test -e "$T/fleet.stats" || return 1
+    mv "$T/fleet.stats" "$T/$1"
+}
+
+# ---- mosquitto, on a port outside the fleet's range ----
+MQTT_PORT=
+for _ in 1 2 3 4 5; do
+    port=$((15000 + RANDOM % 5000))
+    port_free "$port" 1 || continue
+    cat >"$T/mosquitto.conf" <<EOF
+listener $port 127.0.0.1
+allow_anonymous true
+persistence false
+max_queued_messages 0
+log_dest file $T/mosquitto.log
+log_type error
+log_type warning
+user $(id -un)
+EOF
+    mosquitto -c "$T/mosquitto.conf" >>"$T/mosquitto.out.log" 2>&1 &
+    MQTT_PID=$!
+    PIDS+=("$MQTT_PID")
+    if wait_for 10 "$MQTT_PID" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
+        MQTT_PORT=$port
+        break
+    fi
+    untrack "$MQTT_PID"
+done
+[[ -n $MQTT_PORT ]] || { echo "could not start mosquitto" >&2; exit 1; }
+
+# ---- the subscriber: arrival time (ns), topic, payload ----
+SUBLOG=$T/sub.log
+PROBE="bench-probe/$$"
+mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -q 0 -F '%U %t %p' \
+    -t 'ecmon/bench/#' -t 'collectd/#' -t "$PROBE" >"$SUBLOG" 2>>"$T/sub.log.err" &
+SUB_PID=$!
+PIDS+=("$SUB_PID")
+probe() {
+    mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -t "$PROBE" -m ready 2>/dev/null &&
+        grep -q " $PROBE ready" "$SUBLOG"
+}
+wait_for 10 "$SUB_PID" probe || { echo "the subscriber did not start" >&2; exit 1; }
+
+python3 "$here/genconf.py" "$N" "$INTERVAL" --out "$T" --fleet-port "$FLEET_BASE" \
+    --mqtt-port "$MQTT_PORT"
+
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# run_daemon NAME: start, warm up, measure, stop; leaves $T/NAME.* files
+# and appends its record to $T/daemons.jsonl.
+run_daemon() {
+    local name=$1 pid t_start t0 t1 died="" exitst="" note="" load rrddir
+    case $name in
+    ecmond)
+        rrddir=$T/ecmond-rrd
+        "$ECMOND" -d -c "$T/ecmond.conf" >>"$T/ecmond.log" 2>&1 &
+        pid=$!
+        PIDS+=("$pid")
+        wait_for 600 "$pid" grep -q " started: park " "$T/ecmond.log" ||
+            note="ecmond did not log its start"
+        ;;
+    collectd)
+        rrddir=$T/collectd-rrd
+        "$COLLECTD" -f -C "$T/collectd.conf" >>"$T/collectd.out.log" 2>&1 &
+        pid=$!
+        PIDS+=("$pid")
+        wait_for 600 "$pid" grep -q "Initialization complete" "$T/collectd.log" ||
+            note="collectd did not log its start"
+        ;;
+    esac
+    t_start=$(now)
+    echo "bench: $name (pid $pid) started; warm-up ${WARMUP} s, then ${SECS} s measured" >&2
+    sleep "$WARMUP"
+    if kill -0 "$pid" 2>/dev/null; then
+        t0=$(now)
+        fleet_snapshot "$name.fleetA"
+        python3 "$here/report.py" proc "$pid" >"$T/$name.procA.json" || true
+        if [[ $name == ecmond ]]; then
+            "$ECMONCTL" -s "$T/ecmond.sock" -j meters >"$T/$name.metersA.json" 2>>"$T/ecmonctl.log" || true
+        fi
+        # Sleep the window; notice an early death.
+        local end
+        end=$(python3 -c "print($t0 + $SECS)")
+        while python3 -c "import sys,time; sys.exit(time.time() >= $end)"; do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.2
+        done
+        t1=$(now)
+        python3 "$here/report.py" proc "$pid" >"$T/$name.procB.json" 2>/dev/null ||
+            died="before the end of the window"
+        fleet_snapshot "$name.fleetB"
+        if [[ $name == ecmond && -z $died ]]; then
+            "$ECMONCTL" -s "$T/ecmond.sock" -j meters >"$T/$name.metersB.json" 2>>"$T/ecmonctl.log" || true
+        fi
+        python3 "$here/report.py" rrd "$rrddir" \
+            "$(python3 -c "print($t1 - max(2 * $INTERVAL, 5))")" >"$T/$name.rrd.json"
+    else
+        died="during the warm-up"
+    fi
+    load=$(loadavg)
+    # Stop: SIGTERM, up to 60 s to flush and exit.
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 600); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null && note="$note killed after 60 s"
+    wait "$pid" 2>/dev/null && exitst=0 || exitst=$?
+    untrack "$pid"
+    if [[ -n $died ]]; then
+        note="$note exit status $exitst; log: $(grep -v '^$' "$T/$name"*.log | tail -n 2 | tr '\n' ' ' | tr -d '"\\' | cut -c1-300)"
+    fi
+    python3 - "$T/daemons.jsonl" <<EOF
+import json, sys
+rec = {"name": "$name", "t_start": $t_start, "exit": $exitst,
+       "died": "$died" or None, "note": """$note""".strip(), "load": "$load"}
+if "${t0:-}": rec["t0"] = float("${t0:-0}")
+if "${t1:-}": rec["t1"] = float("${t1:-0}")
+with open(sys.argv[1], "a") as f:
+    f.write(json.dumps(rec) + "\n")
+EOF
+    sleep 2 # the last messages drain before the next daemon starts
+}
+
+LOAD_START=$(loadavg)
+for d in "${DAEMONS[@]}"; do
+    run_daemon "$d"
+done
+
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+out="$RESULTS/$stamp-n$N-i$INTERVAL-t$SECS.json"
+python3 - "$T" <<EOF
+import json, os, sys
+T = sys.argv[1]
+daemons = [json.loads(l) for l in open(os.path.join(T, "daemons.jsonl"))]
+run = {"n": $N, "interval": float("$INTERVAL"), "seconds": $SECS,
+       "warmup": float("$WARMUP"), "fleet_delay_ms": float("$DELAY_MS"),
+       "load_start": "$LOAD_START", "nproc": os.cpu_count(),
+       "ecmond": "$ECMOND", "collectd": "$COLLECTD",
+       "sublog": os.path.join(T, "sub.log"), "daemons": daemons}
+json.dump(run, open(os.path.join(T, "run.json"), "w"))
+EOF
+python3 "$here/report.py" summary "$T" "$out"
+echo "raw results: $out" >&2
