@@ -45,10 +45,11 @@ def ecmond_conf(a, work):
     w('control = { socket = "%s/ecmond.sock"; };' % work)
     w("buses = (")
     if a.rtu:
+        gap = ("frame_gap_ms = %d; " % a.frame_gap_ms
+               if a.frame_gap_ms is not None else "")
         w('  { id = "rs485"; rtu = { device = "%s"; baud = %d; parity = "%s"; '
-          'data_bits = 8; stop_bits = 1; }; timeout_ms = %d; retries = 0; '
-          'frame_gap_ms = %d; }' % (a.rtu, a.baud, a.parity, a.timeout_ms,
-                                     a.frame_gap_ms))
+          'data_bits = 8; stop_bits = 1; }; timeout_ms = %d; retries = 0; %s}'
+          % (a.rtu, a.baud, a.parity, a.timeout_ms, gap))
     else:
         for i in range(a.n):
             w('  { id = "%s"; tcp = { host = "127.0.0.1"; port = %d; }; '
@@ -168,7 +169,9 @@ def main():
                         "(slaves 1..N); no collectd config")
     p.add_argument("--baud", type=int, default=9600)
     p.add_argument("--parity", choices=("N", "E", "O"), default="N")
-    p.add_argument("--frame-gap-ms", type=int, default=0)
+    p.add_argument("--frame-gap-ms", type=int,
+                   help="ecmond's silence between RTU transactions "
+                        "(default: ecmond's own, 3.5 characters rounded up)")
     a = p.parse_args()
     if a.n < 1 or a.interval <= 0:
         p.error("N must be positive and INTERVAL above 0")

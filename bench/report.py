@@ -4,6 +4,7 @@
     report.py proc PID              CPU seconds, peak and current RSS, threads
     report.py rrd DIR SINCE         RRD files under DIR, and how many were
                                     written at or after Unix time SINCE
+    report.py rtu RUNDIR OUT.json   the same for bench/rtu.sh
     report.py summary RUNDIR OUT.json
                                     reads RUNDIR/run.json (what run.sh did),
                                     the snapshots and the subscriber's log;
@@ -256,11 +257,75 @@ def summary(rundir, out_json):
     return 0
 
 
+def read_kv(path):
+    out = {}
+    with open(path) as f:
+        for line in f:
+            k, _, v = line.partition(" ")
+            if v.strip():
+                out[k] = float(v)
+    return out
+
+
+def rtu(rundir, out_json):
+    with open(os.path.join(rundir, "rtu.json")) as f:
+        run = json.load(f)
+    la = read_kv(os.path.join(rundir, "line.A"))
+    lb = read_kv(os.path.join(rundir, "line.B"))
+    window = lb["elapsed"] - la["elapsed"]
+    nbytes = sum(lb[k] - la[k] for k in ("bytes_to_device", "bytes_to_host"))
+    ma = {m["id"]: m for m in load_json(os.path.join(rundir, "meters.A.json"))["meters"]}
+    mb = load_json(os.path.join(rundir, "meters.B.json"))["meters"]
+    sums = {"polls": 0, "late": 0, "skipped": 0, "errors": 0, "requests": 0}
+    for m in mb:
+        a = ma.get(m["id"], {})
+        for k in sums:
+            sums[k] += m.get(k, 0) - a.get(k, 0)
+    pa = load_json(os.path.join(rundir, "proc.A.json"))
+    pb = load_json(os.path.join(rundir, "proc.B.json"))
+    c = run["char_ms"] / 1000.0
+    tx = run["transaction_ms"] / 1000.0
+    r = dict(run)
+    r.update({
+        "window_s": round(window, 3),
+        "requests_per_s": round(sums["requests"] / window, 3),
+        "fraction_of_bound": round(sums["requests"] / window / run["bound_rps"], 4),
+        "wire_bytes_per_s": round(nbytes / window, 1),
+        "wire_busy": round(nbytes * c / window, 4),
+        "wire_busy_bound": round(29 * c / tx, 4),
+        "own": sums,
+        "cpu_s": round(pb["cpu_s"] - pa["cpu_s"], 3),
+        "peak_rss_mb": round(pb["hwm_kb"] / 1024.0, 1),
+        "line_late_max_ms": lb.get("late_max_ms"),
+        "line_late_mean_ms": lb.get("late_mean_ms"),
+    })
+    os.makedirs(os.path.dirname(os.path.abspath(out_json)), exist_ok=True)
+    with open(out_json, "w") as f:
+        json.dump(r, f, indent=1)
+        f.write("\n")
+    print("| baud | meters | transactions/s (bound) | of bound | wire busy "
+          "(bound) | polls / late / skipped / errors | ecmond CPU s | line "
+          "lateness mean / max ms | load avg |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    print("| %d %s | %d | %.2f (%.2f) | %.1f%% | %.1f%% (%.1f%%) | %d / %d / %d / %d "
+          "| %.2f | %.3f / %.1f | %s |" % (
+              run["baud"], "8%s1" % run["parity"], run["meters"],
+              r["requests_per_s"], run["bound_rps"],
+              100 * r["fraction_of_bound"], 100 * r["wire_busy"],
+              100 * r["wire_busy_bound"], sums["polls"], sums["late"],
+              sums["skipped"], sums["errors"], r["cpu_s"],
+              r["line_late_mean_ms"] or 0, r["line_late_max_ms"] or 0,
+              run["load"]))
+    return 0
+
+
 def main(argv):
     if len(argv) == 3 and argv[1] == "proc":
         print(json.dumps(proc(int(argv[2]))))
     elif len(argv) == 4 and argv[1] == "rrd":
         print(json.dumps(rrd(argv[2], float(argv[3]))))
+    elif len(argv) == 4 and argv[1] == "rtu":
+        return rtu(argv[2], argv[3])
     elif len(argv) == 4 and argv[1] == "summary":
         return summary(argv[2], argv[3])
     else:
