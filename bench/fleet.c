@@ -29,8 +29,10 @@ enum { OBJ_LISTENER, OBJ_CONN };
 
 struct device {
     int obj; /* OBJ_LISTENER: the epoll tag */
-    int fd;
+    int fd;  /* the listener; -1 while the device has all the clients it
+                takes */
     unsigned idx;
+    unsigned conns;
     double phase;
     uint64_t requests, polls, ontime, bad;
     double last_req, last_poll; /* monotonic; 0 = never */
@@ -63,6 +65,9 @@ static struct {
     unsigned n;
     int ep;
     double delay_s;
+    unsigned max_conns; /* clients a device serves at once */
+    struct sockaddr_in addr;
+    unsigned base;
     double interval_s, tolerance_s;
     const char *stats_path;
     double start_mono, start_real;
@@ -157,6 +162,32 @@ count_request(struct device *d, double now)
     d->last_req = now;
 }
 
+/* Listen on the device's port. Returns 0, or -1 after saying why. */
+static int
+dev_listen(struct device *d)
+{
+    d->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (d->fd < 0) {
+        fprintf(stderr, "ecmon-fleet: socket: %s\n", strerror(errno));
+        return -1;
+    }
+    int one = 1;
+    setsockopt(d->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in sa = F.addr;
+    sa.sin_port = htons((uint16_t)(F.base + d->idx));
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = d};
+    if (bind(d->fd, (struct sockaddr *)&sa, sizeof sa) == -1 ||
+        listen(d->fd, 16) == -1 ||
+        epoll_ctl(F.ep, EPOLL_CTL_ADD, d->fd, &ev) == -1) {
+        fprintf(stderr, "ecmon-fleet: port %u: %s\n", F.base + d->idx,
+                strerror(errno));
+        close(d->fd);
+        d->fd = -1;
+        return -1;
+    }
+    return 0;
+}
+
 /* Free c once nothing in the current event batch can refer to it. */
 static void
 bury(struct conn *c)
@@ -184,6 +215,9 @@ conn_close(struct conn *c)
     close(c->fd);
     c->dead = 1;
     F.conns_open--;
+    c->dev->conns--;
+    if (c->dev->fd == -1)
+        dev_listen(c->dev);
     if (c->pending == 0)
         bury(c);
 }
@@ -361,7 +395,7 @@ conn_read(struct conn *c)
 static void
 accept_all(struct device *d)
 {
-    for (;;) {
+    while (d->fd != -1) {
         int fd = accept4(d->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE)
@@ -381,6 +415,14 @@ accept_all(struct device *d)
             die("epoll_ctl: %s", strerror(errno));
         F.conns_open++;
         F.conns_total++;
+        if (++d->conns >= F.max_conns) {
+            /* A device with all the clients it takes refuses more, as a
+             * meter with few connection slots; and the fleet needs no
+             * more descriptors than N x max_conns. */
+            epoll_ctl(F.ep, EPOLL_CTL_DEL, d->fd, NULL);
+            close(d->fd);
+            d->fd = -1;
+        }
     }
 }
 
@@ -432,12 +474,14 @@ write_stats(void)
         fprintf(stderr, "ecmon-fleet: %s: %s\n", F.stats_path, strerror(errno));
 }
 
-/* Enough descriptors for every listener and one connection per device. */
+/* Raise the descriptor limit for n devices of max_conns clients each (a
+ * device takes one descriptor per client, its listener while it takes
+ * more); where the limit stays lower, serve fewer clients at once. */
 static void
 raise_nofile(unsigned n)
 {
     struct rlimit rl;
-    rlim_t want = (rlim_t)n * 2 + 64;
+    rlim_t want = (rlim_t)n * F.max_conns + 64;
     if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
         die("getrlimit: %s", strerror(errno));
     if (rl.rlim_cur >= want)
@@ -445,38 +489,36 @@ raise_nofile(unsigned n)
     struct rlimit up = {want, rl.rlim_max > want ? rl.rlim_max : want};
     if (setrlimit(RLIMIT_NOFILE, &up) == 0)
         return;
-    rl.rlim_cur = rl.rlim_max; /* not privileged: as far as allowed */
-    if (setrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur < want)
+    rl.rlim_cur = rl.rlim_max; /* not allowed more than the hard limit */
+    setrlimit(RLIMIT_NOFILE, &rl);
+    getrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < (rlim_t)n + 64)
+        die("descriptor limit %llu is too low for %u devices",
+            (unsigned long long)rl.rlim_cur, n);
+    unsigned fit = (unsigned)((rl.rlim_cur - 64) / n);
+    if (fit < F.max_conns) {
         fprintf(stderr,
-                "ecmon-fleet: descriptor limit %llu is below the %llu that "
-                "%u devices may need\n",
-                (unsigned long long)rl.rlim_cur, (unsigned long long)want, n);
+                "ecmon-fleet: descriptor limit %llu: each device takes %u "
+                "client%s at a time\n",
+                (unsigned long long)rl.rlim_cur, fit, fit == 1 ? "" : "s");
+        F.max_conns = fit;
+    }
 }
 
 static void
 listen_all(const char *host, unsigned base)
 {
-    struct sockaddr_in sa = {.sin_family = AF_INET};
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+    F.addr.sin_family = AF_INET;
+    if (inet_pton(AF_INET, host, &F.addr.sin_addr) != 1)
         die("%s: not an IPv4 address", host);
+    F.base = base;
     for (unsigned i = 0; i < F.n; i++) {
         struct device *d = &F.devs[i];
         d->obj = OBJ_LISTENER;
         d->idx = i;
         d->phase = fmod((double)i * 2.399963, 6.283185);
-        d->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (d->fd < 0)
-            die("socket: %s", strerror(errno));
-        int one = 1;
-        setsockopt(d->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        sa.sin_port = htons((uint16_t)(base + i));
-        if (bind(d->fd, (struct sockaddr *)&sa, sizeof sa) == -1)
-            die("bind %s:%u: %s", host, base + i, strerror(errno));
-        if (listen(d->fd, 16) == -1)
-            die("listen %s:%u: %s", host, base + i, strerror(errno));
-        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = d};
-        if (epoll_ctl(F.ep, EPOLL_CTL_ADD, d->fd, &ev) == -1)
-            die("epoll_ctl: %s", strerror(errno));
+        if (dev_listen(d) == -1)
+            exit(1);
     }
 }
 
@@ -485,7 +527,8 @@ usage(void)
 {
     fprintf(stderr, "usage: ecmon-fleet -n N -p BASE_PORT [-H HOST] [-d "
                     "DELAY_MS] [-i INTERVAL_S]\n"
-                    "                   [-s STATS_FILE] [-r READY_FILE]\n");
+                    "                   [-c MAX_CLIENTS] [-s STATS_FILE] [-r "
+                    "READY_FILE]\n");
     exit(2);
 }
 
@@ -508,7 +551,8 @@ main(int argc, char **argv)
     int ch;
 
     F.interval_s = 1.0;
-    while ((ch = getopt(argc, argv, "n:p:H:d:i:s:r:")) != -1) {
+    F.max_conns = 4;
+    while ((ch = getopt(argc, argv, "n:p:H:d:i:c:s:r:")) != -1) {
         switch (ch) {
         case 'n':
             F.n = (unsigned)parse_num(optarg, "-n", 1, 60000);
@@ -524,6 +568,9 @@ main(int argc, char **argv)
             break;
         case 'i':
             F.interval_s = parse_num(optarg, "-i", 0.01, 86400);
+            break;
+        case 'c':
+            F.max_conns = (unsigned)parse_num(optarg, "-c", 1, 64);
             break;
         case 's':
             F.stats_path = optarg;

@@ -84,8 +84,9 @@ def pct(sorted_vals, q):
 
 
 def deliveries(sublog, daemon, t0, t1):
-    """Reading messages of `daemon` arriving in [t0, t1): count of good
-    values, of flagged ones, and the delays (ms) from the reading's time."""
+    """Reading messages of `daemon` whose reading time is in [t0, t1),
+    whenever they arrived: count of good values, of flagged ones, and the
+    delays (ms) from the reading's time to the arrival."""
     good = flagged = 0
     delays = []
     prefix = "ecmon/" if daemon == "ecmond" else "collectd/"
@@ -101,8 +102,6 @@ def deliveries(sublog, daemon, t0, t1):
             try:
                 arrival = float(parts[0])
             except ValueError:
-                continue
-            if arrival < t0 or arrival >= t1:
                 continue
             topic, payload = parts[1], parts[2]
             if daemon == "ecmond":
@@ -125,6 +124,8 @@ def deliveries(sublog, daemon, t0, t1):
                         continue
                 except ValueError:
                     continue
+            if ts < t0 or ts >= t1:
+                continue
             good += 1
             delays.append((arrival - ts) * 1000.0)
     delays.sort()
@@ -150,13 +151,15 @@ def summarize_daemon(run, d):
         r["peak_rss_mb"] = round(pb["hwm_kb"] / 1024.0, 1)
         r["rss_mb"] = round(pb["rss_kb"] / 1024.0, 1)
         r["threads"] = pb["threads"]
-    expected_per_dev = max(1, int(round(window / interval)))
+    expected_per_dev = max(1, int(window / interval))
     # Fleet side, the same for every daemon.
     fa = os.path.join(rd, d["name"] + ".fleetA")
     fb = os.path.join(rd, d["name"] + ".fleetB")
     if os.path.exists(fa) and os.path.exists(fb):
-        _ta, da = read_fleet(fa)
-        _tb, db = read_fleet(fb)
+        ta, da = read_fleet(fa)
+        tb, db = read_fleet(fb)
+        # Slots per device between the fleet's own two snapshots.
+        expected_per_dev = max(1, int((tb["time"] - ta["time"]) / interval))
         req = polls = ontime_capped = polled = 0
         for i, (rq, pl, ot) in db.items():
             a = da.get(i, [0, 0, 0])
@@ -182,9 +185,10 @@ def summarize_daemon(run, d):
             for k in sums:
                 sums[k] += m.get(k, 0) - a.get(k, 0)
         r["own"] = sums
-        exp = expected_per_dev * n
+        # Slots that came due: polls done, and those skipped as too late.
+        due = sums["polls"] + sums["skipped"]
         ok = sums["polls"] - sums["late"] - sums["errors"]
-        r["own_on_time"] = round(min(ok, exp) / exp, 5)
+        r["own_on_time"] = round(ok / due, 5) if due else None
     good, flagged, delays = deliveries(run["sublog"], d["name"], t0, t1)
     r["points_per_s"] = round(good / window, 1) if window > 0 else None
     r["points_expected_per_s"] = round(4 * n / interval, 1)

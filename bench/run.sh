@@ -11,7 +11,8 @@
 # column. Without DAEMONs: ecmond, and collectd when it is installed.
 #
 # Env: ECMOND ECMONCTL ECMON_FLEET COLLECTD (binaries; default build/ and
-# /usr/sbin/collectd), BENCH_WARMUP (seconds, default max(5, 3 x INTERVAL)),
+# /usr/sbin/collectd), BENCH_WARMUP (seconds after the daemon says it has
+# started; default the largest of 5, 3 x INTERVAL and N / 100),
 # BENCH_DELAY_MS (fleet answer delay, default 0), BENCH_RESULTS, KEEP=1
 # (keep the work directory). Exit 77 when mosquitto is missing.
 set -euo pipefail
@@ -23,18 +24,19 @@ usage() {
 [[ $# -ge 3 ]] || usage
 N=$1 INTERVAL=$2 SECS=$3
 shift 3
-[[ $N =~ ^[0-9]+$ && $N -ge 1 && $N -le 30000 ]] || usage
+[[ $N =~ ^[0-9]+$ && $N -ge 1 && $N -le 12000 ]] || usage
 [[ $INTERVAL =~ ^[0-9]+([.][0-9]+)?$ && $SECS =~ ^[0-9]+$ ]] || usage
 
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(dirname "$here")
+. "$here/lib.sh"
 ECMOND=${ECMOND:-$src/build/daemon/ecmond}
 ECMONCTL=${ECMONCTL:-$src/build/daemon/ecmonctl}
 ECMON_FLEET=${ECMON_FLEET:-$src/build/bench/ecmon-fleet}
 COLLECTD=${COLLECTD:-/usr/sbin/collectd}
 RESULTS=${BENCH_RESULTS:-$here/results}
 DELAY_MS=${BENCH_DELAY_MS:-0}
-WARMUP=${BENCH_WARMUP:-$(python3 -c "print(max(5, round(3 * $INTERVAL)))")}
+WARMUP=${BENCH_WARMUP:-$(python3 -c "print(max(5, round(3 * $INTERVAL), $N // 100))")}
 
 for p in mosquitto mosquitto_sub mosquitto_pub; do
     if ! command -v "$p" >/dev/null; then
@@ -65,120 +67,32 @@ done
     exit 1
 }
 
-T=$(mktemp -d /tmp/ecmon-bench.XXXX)
-PIDS=()
-cleanup() {
-    local rc=$? pid
-    set +e
-    trap - EXIT INT TERM
-    for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null
-    done
-    for pid in "${PIDS[@]}"; do
-        for _ in $(seq 100); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null
-        wait "$pid" 2>/dev/null
-    done
-    if [[ $rc -ne 0 ]]; then
-        for f in "$T"/*.log; do
-            [[ -s $f ]] && { echo "---- tail of $f" >&2; tail -n 20 "$f" >&2; }
-        done
-    fi
-    if [[ ${KEEP:-0} == 1 ]]; then
-        echo "kept $T" >&2
-    else
-        rm -rf "$T"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-untrack() {
-    local p keep=()
-    for p in "${PIDS[@]}"; do [[ $p == "$1" ]] || keep+=("$p"); done
-    PIDS=("${keep[@]}")
-}
-
+bench_setup
 now() { echo "$EPOCHREALTIME"; }
-
-# wait_for SECONDS PID CMD...: run CMD every 0.1 s until it succeeds; fail
-# when PID exits or the time is up.
-wait_for() {
-    local secs=$1 pid=$2 i
-    shift 2
-    for ((i = 0; i < secs * 10; i++)); do
-        "$@" && return 0
-        kill -0 "$pid" 2>/dev/null || return 1
-        sleep 0.1
-    done
-    return 1
-}
-
-port_free() {
-    python3 -c 'import socket,sys
-for p in range(int(sys.argv[1]), int(sys.argv[1]) + int(sys.argv[2])):
-    s = socket.socket(); s.bind(("127.0.0.1", p)); s.close()' "$1" "$2" 2>/dev/null
-}
 
 # The descriptors the fleet and the daemons may need: as many as allowed.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-# ---- the fleet: N ports below the ephemeral range (32768 on) ----
+# ---- the fleet: N ports in 2000..14999, below mosquitto's (15000..19999)
+# and the test suites' (20000..31999), and the ephemeral range ----
 FLEET_BASE=
 for _ in 1 2 3 4 5; do
-    base=$((20000 + RANDOM % (32000 - 20000 - N)))
+    base=$((2000 + RANDOM % (13000 - N)))
     port_free "$base" "$N" || continue
     rm -f "$T/fleet.ready"
     "$ECMON_FLEET" -n "$N" -p "$base" -d "$DELAY_MS" -i "$INTERVAL" \
         -s "$T/fleet.stats" -r "$T/fleet.ready" >>"$T/fleet.log" 2>&1 &
     FLEET_PID=$!
-    PIDS+=("$FLEET_PID")
-    if wait_for 30 "$FLEET_PID" test -e "$T/fleet.ready"; then
+    track "$FLEET_PID"
+    if wait_for 60 "$FLEET_PID" test -e "$T/fleet.ready"; then
         FLEET_BASE=$base
         break
     fi
-    untrack "$FLEET_PID"
+    stop_pid "$FLEET_PID" 5 || true
 done
 [[ -n $FLEET_BASE ]] || { echo "could not start the fleet" >&2; exit 1; }
 
-# fleet_snapshot NAME: the fleet's counters now, into $T/NAME.
-fleet_snapshot() {
-    rm -f "$T/fleet.stats"
-    kill -USR1 "$FLEET_PID"
-    wait_for 20 "$FLEET_PID" test -e "$T/fleet.stats" || return 1
-    mv "$T/fleet.stats" "$T/$1"
-}
-
-# ---- mosquitto, on a port outside the fleet's range ----
-MQTT_PORT=
-for _ in 1 2 3 4 5; do
-    port=$((15000 + RANDOM % 5000))
-    port_free "$port" 1 || continue
-    cat >"$T/mosquitto.conf" <<EOF
-listener $port 127.0.0.1
-allow_anonymous true
-persistence false
-max_queued_messages 0
-log_dest file $T/mosquitto.log
-log_type error
-log_type warning
-user $(id -un)
-EOF
-    mosquitto -c "$T/mosquitto.conf" >>"$T/mosquitto.out.log" 2>&1 &
-    MQTT_PID=$!
-    PIDS+=("$MQTT_PID")
-    if wait_for 10 "$MQTT_PID" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" 2>/dev/null; then
-        MQTT_PORT=$port
-        break
-    fi
-    untrack "$MQTT_PID"
-done
-[[ -n $MQTT_PORT ]] || { echo "could not start mosquitto" >&2; exit 1; }
+start_mosquitto || { echo "could not start mosquitto" >&2; exit 1; }
 
 # ---- the subscriber: arrival time (ns), topic, payload ----
 SUBLOG=$T/sub.log
@@ -186,7 +100,7 @@ PROBE="bench-probe/$$"
 mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -q 0 -F '%U %t %p' \
     -t 'ecmon/bench/#' -t 'collectd/#' -t "$PROBE" >"$SUBLOG" 2>>"$T/sub.log.err" &
 SUB_PID=$!
-PIDS+=("$SUB_PID")
+track "$SUB_PID"
 probe() {
     mosquitto_pub -h 127.0.0.1 -p "$MQTT_PORT" -t "$PROBE" -m ready 2>/dev/null &&
         grep -q " $PROBE ready" "$SUBLOG"
@@ -207,7 +121,7 @@ run_daemon() {
         rrddir=$T/ecmond-rrd
         "$ECMOND" -d -c "$T/ecmond.conf" >>"$T/ecmond.log" 2>&1 &
         pid=$!
-        PIDS+=("$pid")
+        track "$pid"
         wait_for 600 "$pid" grep -q " started: park " "$T/ecmond.log" ||
             note="ecmond did not log its start"
         ;;
@@ -215,7 +129,7 @@ run_daemon() {
         rrddir=$T/collectd-rrd
         "$COLLECTD" -f -C "$T/collectd.conf" >>"$T/collectd.out.log" 2>&1 &
         pid=$!
-        PIDS+=("$pid")
+        track "$pid"
         wait_for 600 "$pid" grep -q "Initialization complete" "$T/collectd.log" ||
             note="collectd did not log its start"
         ;;
@@ -225,7 +139,7 @@ run_daemon() {
     sleep "$WARMUP"
     if kill -0 "$pid" 2>/dev/null; then
         t0=$(now)
-        fleet_snapshot "$name.fleetA"
+        snapshot "$FLEET_PID" "$T/fleet.stats" "$T/$name.fleetA"
         python3 "$here/report.py" proc "$pid" >"$T/$name.procA.json" || true
         if [[ $name == ecmond ]]; then
             "$ECMONCTL" -s "$T/ecmond.sock" -j meters >"$T/$name.metersA.json" 2>>"$T/ecmonctl.log" || true
@@ -237,10 +151,10 @@ run_daemon() {
             kill -0 "$pid" 2>/dev/null || break
             sleep 0.2
         done
-        t1=$(now)
+        t1=$end
         python3 "$here/report.py" proc "$pid" >"$T/$name.procB.json" 2>/dev/null ||
             died="before the end of the window"
-        fleet_snapshot "$name.fleetB"
+        snapshot "$FLEET_PID" "$T/fleet.stats" "$T/$name.fleetB"
         if [[ $name == ecmond && -z $died ]]; then
             "$ECMONCTL" -s "$T/ecmond.sock" -j meters >"$T/$name.metersB.json" 2>>"$T/ecmonctl.log" || true
         fi
@@ -251,14 +165,7 @@ run_daemon() {
     fi
     load=$(loadavg)
     # Stop: SIGTERM, up to 60 s to flush and exit.
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 600); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null && note="$note killed after 60 s"
-    wait "$pid" 2>/dev/null && exitst=0 || exitst=$?
-    untrack "$pid"
+    stop_pid "$pid" 60 && exitst=0 || exitst=$?
     if [[ -n $died ]]; then
         note="$note exit status $exitst; log: $(grep -v '^$' "$T/$name"*.log | tail -n 2 | tr '\n' ' ' | tr -d '"\\' | cut -c1-300)"
     fi
@@ -271,7 +178,7 @@ if "${t1:-}": rec["t1"] = float("${t1:-0}")
 with open(sys.argv[1], "a") as f:
     f.write(json.dumps(rec) + "\n")
 EOF
-    sleep 2 # the last messages drain before the next daemon starts
+    sleep 2 # the last messages arrive before the next daemon starts
 }
 
 LOAD_START=$(loadavg)
