@@ -1,6 +1,7 @@
 /* ecmon-fleet: N Modbus TCP devices on loopback for benchmarks, one port
  * each, served by one epoll thread, counting the requests and polls each
- * device sees so a run can tell how a daemon polled them. */
+ * device sees so a run can tell how a daemon polled them. Several fleets
+ * can serve one range of devices between them (-o: the first's number). */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -66,6 +67,7 @@ static struct {
     int ep;
     double delay_s;
     unsigned max_conns; /* clients a device serves at once */
+    unsigned first;     /* number of the first device (-o) */
     struct sockaddr_in addr;
     unsigned base;
     double interval_s, tolerance_s;
@@ -174,12 +176,12 @@ dev_listen(struct device *d)
     int one = 1;
     setsockopt(d->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in sa = F.addr;
-    sa.sin_port = htons((uint16_t)(F.base + d->idx));
+    sa.sin_port = htons((uint16_t)(F.base + d->idx - F.first));
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = d};
     if (bind(d->fd, (struct sockaddr *)&sa, sizeof sa) == -1 ||
         listen(d->fd, 16) == -1 ||
         epoll_ctl(F.ep, EPOLL_CTL_ADD, d->fd, &ev) == -1) {
-        fprintf(stderr, "ecmon-fleet: port %u: %s\n", F.base + d->idx,
+        fprintf(stderr, "ecmon-fleet: port %u: %s\n", F.base + d->idx - F.first,
                 strerror(errno));
         close(d->fd);
         d->fd = -1;
@@ -466,7 +468,7 @@ write_stats(void)
             (unsigned long long)F.unanswered, (unsigned long long)F.conns_open,
             (unsigned long long)F.conns_total);
     for (unsigned i = 0; i < F.n; i++)
-        fprintf(f, "%u %llu %llu %llu\n", i,
+        fprintf(f, "%u %llu %llu %llu\n", F.devs[i].idx,
                 (unsigned long long)F.devs[i].requests,
                 (unsigned long long)F.devs[i].polls,
                 (unsigned long long)F.devs[i].ontime);
@@ -515,7 +517,7 @@ listen_all(const char *host, unsigned base)
     for (unsigned i = 0; i < F.n; i++) {
         struct device *d = &F.devs[i];
         d->obj = OBJ_LISTENER;
-        d->idx = i;
+        d->idx = F.first + i;
         d->phase = fmod((double)i * 2.399963, 6.283185);
         if (dev_listen(d) == -1)
             exit(1);
@@ -525,10 +527,12 @@ listen_all(const char *host, unsigned base)
 static void
 usage(void)
 {
-    fprintf(stderr, "usage: ecmon-fleet -n N -p BASE_PORT [-H HOST] [-d "
-                    "DELAY_MS] [-i INTERVAL_S]\n"
-                    "                   [-c MAX_CLIENTS] [-s STATS_FILE] [-r "
-                    "READY_FILE]\n");
+    fprintf(
+        stderr,
+        "usage: ecmon-fleet -n N -p BASE_PORT [-H HOST] [-d "
+        "DELAY_MS] [-i INTERVAL_S]\n"
+        "                   [-c MAX_CLIENTS] [-o FIRST] [-s STATS_FILE] [-r "
+        "READY_FILE]\n");
     exit(2);
 }
 
@@ -552,7 +556,7 @@ main(int argc, char **argv)
 
     F.interval_s = 1.0;
     F.max_conns = 4;
-    while ((ch = getopt(argc, argv, "n:p:H:d:i:c:s:r:")) != -1) {
+    while ((ch = getopt(argc, argv, "n:p:H:d:i:c:o:s:r:")) != -1) {
         switch (ch) {
         case 'n':
             F.n = (unsigned)parse_num(optarg, "-n", 1, 60000);
@@ -571,6 +575,9 @@ main(int argc, char **argv)
             break;
         case 'c':
             F.max_conns = (unsigned)parse_num(optarg, "-c", 1, 64);
+            break;
+        case 'o':
+            F.first = (unsigned)parse_num(optarg, "-o", 0, 1000000);
             break;
         case 's':
             F.stats_path = optarg;

@@ -83,6 +83,36 @@ stop_pid() {
     return "$rc"
 }
 
+# free_block COUNT: print the first port of COUNT consecutive ports that
+# can be bound on 127.0.0.1 now, in 2000..32767 (below the ephemeral range),
+# outside 15000..19999 (mosquitto's) and, where it can, 20000..31999 (where
+# the test suites pick theirs); a random start among the blocks that fit.
+free_block() {
+    python3 -c '
+import random, socket, sys
+n = int(sys.argv[1])
+def free(p):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+for lo, hi in ((2000, 15000), (2000, 32768)):
+    ok = [not 15000 <= p < 20000 and free(p) for p in range(lo, hi)]
+    starts, run = [], 0
+    for i, good in enumerate(ok):
+        run = run + 1 if good else 0
+        if run >= n:
+            starts.append(lo + i - n + 1)
+    if starts:
+        print(random.choice(starts))
+        sys.exit(0)
+sys.exit(1)' "$1"
+}
+
 # port_free FIRST COUNT: true when ports FIRST..FIRST+COUNT-1 can be bound
 # on 127.0.0.1.
 port_free() {

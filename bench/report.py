@@ -11,6 +11,7 @@
                                     prints a markdown table, writes OUT.json
 All output is JSON except the table.
 """
+import glob
 import json
 import os
 import re
@@ -65,6 +66,14 @@ def read_fleet(path):
                 tot[parts[0]] = float(parts[1])
             elif len(parts) == 4:
                 dev[int(parts[0])] = [int(x) for x in parts[1:]]
+    return tot, dev
+
+
+def read_fleets(paths):
+    """Several fleets' stats files: the first one's totals, all devices."""
+    tot, dev = read_fleet(paths[0])
+    for p in paths[1:]:
+        dev.update(read_fleet(p)[1])
     return tot, dev
 
 
@@ -153,11 +162,11 @@ def summarize_daemon(run, d):
         r["threads"] = pb["threads"]
     expected_per_dev = max(1, int(window / interval))
     # Fleet side, the same for every daemon.
-    fa = os.path.join(rd, d["name"] + ".fleetA")
-    fb = os.path.join(rd, d["name"] + ".fleetB")
-    if os.path.exists(fa) and os.path.exists(fb):
-        ta, da = read_fleet(fa)
-        tb, db = read_fleet(fb)
+    fa = sorted(glob.glob(os.path.join(rd, d["name"] + ".fleetA.*")))
+    fb = sorted(glob.glob(os.path.join(rd, d["name"] + ".fleetB.*")))
+    if fa and len(fa) == len(fb):
+        ta, da = read_fleets(fa)
+        tb, db = read_fleets(fb)
         # Slots per device between the fleet's own two snapshots.
         expected_per_dev = max(1, int((tb["time"] - ta["time"]) / interval))
         req = polls = ontime_capped = polled = 0

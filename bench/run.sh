@@ -73,24 +73,44 @@ now() { echo "$EPOCHREALTIME"; }
 # The descriptors the fleet and the daemons may need: as many as allowed.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-# ---- the fleet: N ports in 2000..14999, below mosquitto's (15000..19999)
-# and the test suites' (20000..31999), and the ephemeral range ----
+# ---- the fleet: N consecutive ports on 127.0.0.1, served by one
+# ecmon-fleet per 5,000 devices (each device takes a descriptor for its
+# listener and one per client, and the hard limit may be 20,000) ----
+FLEET_CHUNK=5000
+FLEET_PIDS=()
+start_fleet() {
+    local base=$1 first pid k=0
+    for ((first = 0; first < N; first += FLEET_CHUNK, k++)); do
+        local n=$((N - first < FLEET_CHUNK ? N - first : FLEET_CHUNK))
+        rm -f "$T/fleet$k.ready"
+        "$ECMON_FLEET" -n "$n" -o "$first" -p "$((base + first))" -d "$DELAY_MS" \
+            -i "$INTERVAL" -s "$T/fleet$k.stats" -r "$T/fleet$k.ready" \
+            >>"$T/fleet.log" 2>&1 &
+        pid=$!
+        track "$pid"
+        FLEET_PIDS+=("$pid")
+        wait_for 60 "$pid" test -e "$T/fleet$k.ready" || return 1
+    done
+}
 FLEET_BASE=
-for _ in 1 2 3 4 5; do
-    base=$((2000 + RANDOM % (13000 - N)))
-    port_free "$base" "$N" || continue
-    rm -f "$T/fleet.ready"
-    "$ECMON_FLEET" -n "$N" -p "$base" -d "$DELAY_MS" -i "$INTERVAL" \
-        -s "$T/fleet.stats" -r "$T/fleet.ready" >>"$T/fleet.log" 2>&1 &
-    FLEET_PID=$!
-    track "$FLEET_PID"
-    if wait_for 60 "$FLEET_PID" test -e "$T/fleet.ready"; then
+for _ in 1 2 3; do
+    base=$(free_block "$N") || continue
+    if start_fleet "$base"; then
         FLEET_BASE=$base
         break
     fi
-    stop_pid "$FLEET_PID" 5 || true
+    for pid in "${FLEET_PIDS[@]}"; do stop_pid "$pid" 5 || true; done
+    FLEET_PIDS=()
 done
 [[ -n $FLEET_BASE ]] || { echo "could not start the fleet" >&2; exit 1; }
+
+# fleet_snapshot NAME: every fleet's counters now, into $T/NAME.K.
+fleet_snapshot() {
+    local k
+    for k in "${!FLEET_PIDS[@]}"; do
+        snapshot "${FLEET_PIDS[$k]}" "$T/fleet$k.stats" "$T/$1.$k"
+    done
+}
 
 start_mosquitto || { echo "could not start mosquitto" >&2; exit 1; }
 
@@ -139,7 +159,7 @@ run_daemon() {
     sleep "$WARMUP"
     if kill -0 "$pid" 2>/dev/null; then
         t0=$(now)
-        snapshot "$FLEET_PID" "$T/fleet.stats" "$T/$name.fleetA"
+        fleet_snapshot "$name.fleetA"
         python3 "$here/report.py" proc "$pid" >"$T/$name.procA.json" || true
         if [[ $name == ecmond ]]; then
             "$ECMONCTL" -s "$T/ecmond.sock" -j meters >"$T/$name.metersA.json" 2>>"$T/ecmonctl.log" || true
@@ -154,7 +174,7 @@ run_daemon() {
         t1=$end
         python3 "$here/report.py" proc "$pid" >"$T/$name.procB.json" 2>/dev/null ||
             died="before the end of the window"
-        snapshot "$FLEET_PID" "$T/fleet.stats" "$T/$name.fleetB"
+        fleet_snapshot "$name.fleetB"
         if [[ $name == ecmond && -z $died ]]; then
             "$ECMONCTL" -s "$T/ecmond.sock" -j meters >"$T/$name.metersB.json" 2>>"$T/ecmonctl.log" || true
         fi
