@@ -54,7 +54,7 @@ def ecmond_conf(a, work):
         for i in range(a.n):
             w('  { id = "%s"; tcp = { host = "127.0.0.1"; port = %d; }; '
               'timeout_ms = %d; retries = 1; }%s'
-              % (device_id(i), a.fleet_port + i, a.timeout_ms,
+              % (device_id(i), a.ports[i], a.timeout_ms,
                  "," if i + 1 < a.n else ""))
     w(");")
     w("profiles = (")
@@ -118,7 +118,7 @@ def collectd_conf(a, work):
     for i in range(a.n):
         w('  <Host "%s">' % device_id(i))
         w('    Address "127.0.0.1"')
-        w('    Port "%d"' % (a.fleet_port + i))
+        w('    Port "%d"' % a.ports[i])
         w("    Interval %g" % a.interval)
         w("    <Slave 1>")
         w('      Instance "meter"')
@@ -151,6 +151,9 @@ def main():
     p.add_argument("--work", help="state, RRD and log directory (default OUT)")
     p.add_argument("--fleet-port", type=int, default=20000,
                    help="port of device 0; device i listens on BASE+i")
+    p.add_argument("--fleet-ports", metavar="BASE:COUNT,...",
+                   help="the devices' ports as blocks, in device order "
+                        "(several fleets); instead of --fleet-port")
     p.add_argument("--mqtt-port", type=int, default=1883)
     p.add_argument("--qos", type=int, default=1, choices=(0, 1, 2),
                    help="QoS of the readings in both daemons (default 1)")
@@ -177,9 +180,18 @@ def main():
         p.error("N must be positive and INTERVAL above 0")
     if a.rtu and a.n > 247:
         p.error("an RTU line has at most 247 slave addresses")
-    if not a.rtu and a.fleet_port + a.n - 1 > 65535:
-        p.error("ports %d..%d do not fit" % (a.fleet_port,
-                                             a.fleet_port + a.n - 1))
+    if a.fleet_ports:
+        a.ports = []
+        for block in a.fleet_ports.split(","):
+            base, _, count = block.partition(":")
+            a.ports += range(int(base), int(base) + int(count))
+        if len(a.ports) != a.n:
+            p.error("--fleet-ports gives %d ports for %d devices"
+                    % (len(a.ports), a.n))
+    else:
+        a.ports = range(a.fleet_port, a.fleet_port + a.n)
+    if not a.rtu and max(a.ports) > 65535:
+        p.error("ports %d..%d do not fit" % (a.ports[0], a.ports[-1]))
     work = os.path.abspath(a.work or a.out)
     os.makedirs(a.out, exist_ok=True)
     with open(os.path.join(a.out, "ecmond.conf"), "w") as f:

@@ -73,36 +73,35 @@ now() { echo "$EPOCHREALTIME"; }
 # The descriptors the fleet and the daemons may need: as many as allowed.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-# ---- the fleet: N consecutive ports on 127.0.0.1, served by one
-# ecmon-fleet per 5,000 devices (each device takes a descriptor for its
-# listener and one per client, and the hard limit may be 20,000) ----
+# ---- the fleet: N devices on 127.0.0.1, served by one ecmon-fleet per
+# 5,000 (each device takes a descriptor for its listener and one per
+# client, and the hard limit may be 20,000), each on a block of consecutive
+# ports that is free now ----
 FLEET_CHUNK=5000
 FLEET_PIDS=()
-start_fleet() {
-    local base=$1 first pid k=0
-    for ((first = 0; first < N; first += FLEET_CHUNK, k++)); do
-        local n=$((N - first < FLEET_CHUNK ? N - first : FLEET_CHUNK))
+FLEET_PORTS=() # BASE:COUNT of each fleet
+for ((first = 0, k = 0; first < N; first += FLEET_CHUNK, k++)); do
+    n=$((N - first < FLEET_CHUNK ? N - first : FLEET_CHUNK))
+    started=
+    for _ in 1 2 3; do
+        base=$(free_block "$n") || { sleep 1; continue; }
         rm -f "$T/fleet$k.ready"
-        "$ECMON_FLEET" -n "$n" -o "$first" -p "$((base + first))" -d "$DELAY_MS" \
+        "$ECMON_FLEET" -n "$n" -o "$first" -p "$base" -d "$DELAY_MS" \
             -i "$INTERVAL" -s "$T/fleet$k.stats" -r "$T/fleet$k.ready" \
             >>"$T/fleet.log" 2>&1 &
         pid=$!
         track "$pid"
-        FLEET_PIDS+=("$pid")
-        wait_for 60 "$pid" test -e "$T/fleet$k.ready" || return 1
+        if wait_for 60 "$pid" test -e "$T/fleet$k.ready"; then
+            started=1
+            break
+        fi
+        stop_pid "$pid" 5 || true
     done
-}
-FLEET_BASE=
-for _ in 1 2 3; do
-    base=$(free_block "$N") || continue
-    if start_fleet "$base"; then
-        FLEET_BASE=$base
-        break
-    fi
-    for pid in "${FLEET_PIDS[@]}"; do stop_pid "$pid" 5 || true; done
-    FLEET_PIDS=()
+    [[ -n $started ]] || { echo "could not start the fleet" >&2; exit 1; }
+    FLEET_PIDS+=("$pid")
+    FLEET_PORTS+=("$base:$n")
 done
-[[ -n $FLEET_BASE ]] || { echo "could not start the fleet" >&2; exit 1; }
+FLEET_PORTS_ARG=$(IFS=,; echo "${FLEET_PORTS[*]}")
 
 # fleet_snapshot NAME: every fleet's counters now, into $T/NAME.K.
 fleet_snapshot() {
@@ -127,7 +126,7 @@ probe() {
 }
 wait_for 10 "$SUB_PID" probe || { echo "the subscriber did not start" >&2; exit 1; }
 
-python3 "$here/genconf.py" "$N" "$INTERVAL" --out "$T" --fleet-port "$FLEET_BASE" \
+python3 "$here/genconf.py" "$N" "$INTERVAL" --out "$T" --fleet-ports "$FLEET_PORTS_ARG" \
     --mqtt-port "$MQTT_PORT"
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
