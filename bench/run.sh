@@ -130,6 +130,7 @@ python3 "$here/genconf.py" "$N" "$INTERVAL" --out "$T" --fleet-ports "$FLEET_POR
     --mqtt-port "$MQTT_PORT"
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+log_has() { grep -q -- "$2" "$1" 2>/dev/null; } # FILE PATTERN
 
 # run_daemon NAME: start, warm up, measure, stop; leaves $T/NAME.* files
 # and appends its record to $T/daemons.jsonl.
@@ -141,7 +142,7 @@ run_daemon() {
         "$ECMOND" -d -c "$T/ecmond.conf" >>"$T/ecmond.log" 2>&1 &
         pid=$!
         track "$pid"
-        wait_for 600 "$pid" grep -q " started: park " "$T/ecmond.log" ||
+        wait_for 600 "$pid" log_has "$T/ecmond.log" " started: park " ||
             note="ecmond did not log its start"
         ;;
     collectd)
@@ -149,7 +150,7 @@ run_daemon() {
         "$COLLECTD" -f -C "$T/collectd.conf" >>"$T/collectd.out.log" 2>&1 &
         pid=$!
         track "$pid"
-        wait_for 600 "$pid" grep -q "Initialization complete" "$T/collectd.log" ||
+        wait_for 600 "$pid" log_has "$T/collectd.log" "Initialization complete" ||
             note="collectd did not log its start"
         ;;
     esac
@@ -163,14 +164,17 @@ run_daemon() {
         if [[ $name == ecmond ]]; then
             "$ECMONCTL" -s "$T/ecmond.sock" -j meters >"$T/$name.metersA.json" 2>>"$T/ecmonctl.log" || true
         fi
-        # Sleep the window; notice an early death.
-        local end
-        end=$(python3 -c "print($t0 + $SECS)")
-        while python3 -c "import sys,time; sys.exit(time.time() >= $end)"; do
+        # Sleep the window (in microseconds, without waking a program that
+        # would load the machine); notice an early death.
+        local now_us left end_us=$((${t0/./} + SECS * 1000000))
+        while :; do
+            now_us=${EPOCHREALTIME/./}
+            ((now_us < end_us)) || break
             kill -0 "$pid" 2>/dev/null || break
-            sleep 0.2
+            left=$((end_us - now_us < 500000 ? end_us - now_us : 500000))
+            sleep "$(printf '%d.%06d' $((left / 1000000)) $((left % 1000000)))"
         done
-        t1=$end
+        t1=$(printf '%d.%06d' $((end_us / 1000000)) $((end_us % 1000000)))
         python3 "$here/report.py" proc "$pid" >"$T/$name.procB.json" 2>/dev/null ||
             died="before the end of the window"
         fleet_snapshot "$name.fleetB"
