@@ -51,6 +51,11 @@ struct engine {
         uint16_t point;
     } * dirty_list;
     size_t ndirty;
+    /* What was judged, as the ledger holds it (meta "judged_hour" and
+     * "conc_hour"), so that a restart neither skips nor repeats a
+     * judgement: the hour of the last evaluation, and the last hour whose
+     * concentration means were judged; -1 for none. */
+    int64_t judged_hour, conc_hour;
 };
 
 /* ---- names ---- */
@@ -497,7 +502,10 @@ static void
 eval_conc(struct engine *e, struct engine_conc *k, double now)
 {
     int64_t h_now = period_hour_start((int64_t)floor(now - e->grace), e->z);
-    int64_t h = k->hour < 0 ? h_now - 3600 : k->hour + 3600;
+    /* After the last hour judged; from the last complete hour when there
+     * is none, or when now is before it (a replay of older readings). */
+    int64_t h =
+        k->hour < 0 || k->hour > h_now - 3600 ? h_now - 3600 : k->hour + 3600;
     if (h < h_now - 3600 * MAX_CATCHUP_HOURS)
         h = h_now - 3600 * MAX_CATCHUP_HOURS;
     const char *owner = owner_id(e, k->enterprise);
@@ -581,21 +589,56 @@ eval_capacity(struct engine *e, double now, bool publish)
         publish_capacity(e);
 }
 
+/* Note in the ledger what is judged, when it changed: an hour's worth. */
+static int
+save_judged(struct engine *e, const char *key, int64_t *have, int64_t v,
+            char *err, size_t errlen)
+{
+    char buf[32];
+    if (v == *have)
+        return 0;
+    snprintf(buf, sizeof buf, "%lld", (long long)v);
+    if (ledger_set_meta(e->l, key, buf, err, errlen) == -1)
+        return -1;
+    *have = v;
+    return 0;
+}
+
 void
 engine_evaluate(struct engine *e, double now, bool publish)
 {
     char err[256];
-    /* Alert states and history are written in one transaction. */
+    /* Alert states and history, and how far judging got, are written in
+     * one transaction: a kill leaves all of it or none. */
     int tx = ledger_begin(e->l, err, sizeof err) == 0;
+    int64_t judged = e->judged_hour, conc = e->conc_hour, conc_now = -1;
     for (size_t i = 0; i < e->nquotas; i++)
         eval_quota(e, &e->quotas[i], now, publish);
-    for (size_t i = 0; i < e->nconcs; i++)
+    for (size_t i = 0; i < e->nconcs; i++) {
         eval_conc(e, &e->concs[i], now);
-    eval_capacity(e, now, publish);
-    if (tx && ledger_commit(e->l, err, sizeof err) == -1) {
-        log_warnx("%s", err);
-        ledger_rollback(e->l);
+        if (e->concs[i].hour > conc_now)
+            conc_now = e->concs[i].hour;
     }
+    eval_capacity(e, now, publish);
+    if (save_judged(e, "judged_hour", &e->judged_hour,
+                    period_hour_start((int64_t)floor(now), e->z), err,
+                    sizeof err) == -1 ||
+        save_judged(e, "conc_hour", &e->conc_hour, conc_now, err, sizeof err) ==
+            -1 ||
+        (tx && ledger_commit(e->l, err, sizeof err) == -1)) {
+        log_warnx("%s", err);
+        if (tx)
+            ledger_rollback(e->l);
+        /* Not written: what the ledger holds stays the truth. */
+        e->judged_hour = judged;
+        e->conc_hour = conc;
+    }
+}
+
+int64_t
+engine_judged_hour(const struct engine *e)
+{
+    return e->judged_hour;
 }
 
 static void
@@ -802,6 +845,15 @@ engine_open(const struct conf *c, const struct tzone *z, struct ledger *l,
         engine_close(e);
         return NULL;
     }
+    e->judged_hour = e->conc_hour = -1;
+    char buf[32];
+    if (ledger_get_meta(l, "judged_hour", buf, sizeof buf) == 0)
+        e->judged_hour = strtoll(buf, NULL, 10);
+    if (ledger_get_meta(l, "conc_hour", buf, sizeof buf) == 0)
+        e->conc_hour = strtoll(buf, NULL, 10);
+    /* Concentration hours go on after the last one judged. */
+    for (size_t i = 0; i < e->nconcs; i++)
+        e->concs[i].hour = e->conc_hour;
     char factors[256];
     snprintf(factors, sizeof factors,
              "electricity %.17g kgce/kWh, gas %.17g kgce/m3, steam %.17g "

@@ -97,6 +97,12 @@ void engine_evaluate(struct engine *e, double now, bool publish);
  * lack what was published while it was away. */
 void engine_republish(struct engine *e);
 
+/* The start of the hour of the last evaluation that the ledger holds, -1
+ * before the first: a replay judges again the hour boundaries after it
+ * whose readings the ledger already has (a run killed between writing
+ * them and judging them). */
+int64_t engine_judged_hour(const struct engine *e);
+
 /* Set an enterprise's value added for a period label; validates the owner,
  * the label and the amount (finite, >= 0). Returns 0, or -1 with the reason
  * in err, changing nothing. Re-evaluates at `now`. */
