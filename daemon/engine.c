@@ -567,7 +567,8 @@ eval_capacity(struct engine *e, double now, bool publish)
     int64_t t = (int64_t)floor(now), start, end;
     period_bounds(PERIOD_DAY, t, e->z, &start, &end);
     if (start != cp->day_start) {
-        /* A new day: the 29 days before it are complete; sum them once. */
+        /* A new day, or rows for the days before it came (engine_feed):
+         * sum the 29 days before it. */
         double peak = 0;
         int64_t d = start;
         for (int i = 1; i < PEAK_DAYS; i++) {
@@ -738,6 +739,13 @@ engine_feed(struct engine *e, struct sample *s, size_t n, size_t *refused)
     if (save_dirty(e, err, sizeof err) == -1 ||
         ledger_commit(e->l, err, sizeof err) == -1)
         goto rollback;
+    /* The last slices of a day come with the first readings after it,
+     * often after the new day's first evaluation summed the days before:
+     * sum them again, or the peak would depend on when the daemon
+     * started. */
+    for (size_t i = 0; i < e->sink.nincr && e->cap.day_start != -1; i++)
+        if (e->sink.incr[i].hour < e->cap.day_start)
+            e->cap.day_start = -1;
     written(e);
     return rc;
 rollback:
