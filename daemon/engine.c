@@ -621,6 +621,8 @@ engine_evaluate(struct engine *e, double now, bool publish)
             conc_now = e->concs[i].hour;
     }
     eval_capacity(e, now, publish);
+    if (e->out.evaluated)
+        e->out.evaluated(e->out.arg, now, publish);
     if (save_judged(e, "judged_hour", &e->judged_hour,
                     period_hour_start((int64_t)floor(now), e->z), err,
                     sizeof err) == -1 ||

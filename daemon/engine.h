@@ -31,6 +31,12 @@ struct engine_out {
                     bool retain);
     /* An alert changed state: deliver it (MQTT, log, exec hook). */
     void (*alert)(void *arg, const struct engine_alert *a);
+    /* An evaluation at `now` with `publish` is done (engine_quotas and
+     * engine_capacity hold its results) and about to be committed: store
+     * what derives from it (the RRD files) first, so that a kill between
+     * the two leaves the evaluation to be made again, never a gap. May be
+     * NULL. */
+    void (*evaluated)(void *arg, double now, bool publish);
     void *arg;
 };
 
