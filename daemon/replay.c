@@ -191,6 +191,8 @@ ecmond_replay(struct ecmond *d, const char *path)
         return 1;
     }
     r->d = d;
+    /* Every transition runs the hook, however fast the readings come. */
+    alert_out_set_wait(d->alerts, true);
     double end = mono_now() + CONNECT_WAIT_S;
     struct mqttp_stats ms;
     do {
@@ -249,6 +251,8 @@ ecmond_replay(struct ecmond *d, const char *path)
         log_info("replay: %" PRIu64 " messages left in the outbox for the "
                  "daemon to send",
                  os.queued);
+    /* The last hooks get their exec_timeout, as the others did. */
+    alert_out_drain(d->alerts, d->conf->alerts.exec_timeout);
 
     printf("replayed %zu readings from %s: %zu accepted, %zu refused "
            "(not newer than the ledger's), %zu bad lines; alerts: %llu\n",
