@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/clock.h"
@@ -31,6 +32,7 @@ struct alert_out {
     struct hook hooks[MAX_HOOKS];
     int nrunning;
     int skipped_logged;
+    bool wait; /* for a free slot rather than skip (replay) */
 };
 
 struct alert_out *
@@ -48,16 +50,35 @@ alert_out_set_outbox(struct alert_out *a, struct outbox *o)
     a->outbox = o;
 }
 
+void
+alert_out_set_wait(struct alert_out *a, bool wait)
+{
+    a->wait = wait;
+}
+
+static struct hook *
+free_slot(struct alert_out *a)
+{
+    for (int i = 0; i < MAX_HOOKS; i++)
+        if (a->hooks[i].pid == 0)
+            return &a->hooks[i];
+    return NULL;
+}
+
 static void
 run_hook(struct alert_out *a, const struct engine_alert *al)
 {
     char *const *argv = a->c->alerts.exec;
     if (argv == NULL || argv[0] == NULL)
         return;
-    struct hook *h = NULL;
-    for (int i = 0; i < MAX_HOOKS && h == NULL; i++)
-        if (a->hooks[i].pid == 0)
-            h = &a->hooks[i];
+    struct hook *h = free_slot(a);
+    /* A slot frees within exec_timeout: tick kills a hook past it. */
+    while (h == NULL && a->wait) {
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, NULL);
+        alert_out_tick(a, mono_now());
+        h = free_slot(a);
+    }
     if (h == NULL) {
         if (!a->skipped_logged)
             log_warnx("alert hook: %d hooks still running; not running it "

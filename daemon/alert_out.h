@@ -4,6 +4,8 @@
 #ifndef ECMON_ALERT_OUT_H
 #define ECMON_ALERT_OUT_H
 
+#include <stdbool.h>
+
 #include "config/config.h"
 #include "daemon/engine.h"
 
@@ -16,6 +18,11 @@ void alert_out_free(struct alert_out *a);
 /* Where to publish (NULL: nowhere): the retained state and, queued until
  * the broker acknowledges it, the event. */
 void alert_out_set_outbox(struct alert_out *a, struct outbox *o);
+
+/* Replay: when MAX_HOOKS hooks are running, wait for one to end (or be
+ * killed at exec_timeout) instead of skipping the next hook. The daemon
+ * never waits. */
+void alert_out_set_wait(struct alert_out *a, bool wait);
 
 /* Deliver one transition (an engine_out.alert). */
 void alert_out_deliver(struct alert_out *a, const struct engine_alert *al);

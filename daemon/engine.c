@@ -51,6 +51,11 @@ struct engine {
         uint16_t point;
     } * dirty_list;
     size_t ndirty;
+    /* What was judged, as the ledger holds it (meta "judged_hour" and
+     * "conc_hour"), so that a restart neither skips nor repeats a
+     * judgement: the hour of the last evaluation, and the last hour whose
+     * concentration means were judged; -1 for none. */
+    int64_t judged_hour, conc_hour;
 };
 
 /* ---- names ---- */
@@ -497,7 +502,10 @@ static void
 eval_conc(struct engine *e, struct engine_conc *k, double now)
 {
     int64_t h_now = period_hour_start((int64_t)floor(now - e->grace), e->z);
-    int64_t h = k->hour < 0 ? h_now - 3600 : k->hour + 3600;
+    /* After the last hour judged; from the last complete hour when there
+     * is none, or when now is before it (a replay of older readings). */
+    int64_t h =
+        k->hour < 0 || k->hour > h_now - 3600 ? h_now - 3600 : k->hour + 3600;
     if (h < h_now - 3600 * MAX_CATCHUP_HOURS)
         h = h_now - 3600 * MAX_CATCHUP_HOURS;
     const char *owner = owner_id(e, k->enterprise);
@@ -559,7 +567,8 @@ eval_capacity(struct engine *e, double now, bool publish)
     int64_t t = (int64_t)floor(now), start, end;
     period_bounds(PERIOD_DAY, t, e->z, &start, &end);
     if (start != cp->day_start) {
-        /* A new day: the 29 days before it are complete; sum them once. */
+        /* A new day, or rows for the days before it came (engine_feed):
+         * sum the 29 days before it. */
         double peak = 0;
         int64_t d = start;
         for (int i = 1; i < PEAK_DAYS; i++) {
@@ -581,21 +590,58 @@ eval_capacity(struct engine *e, double now, bool publish)
         publish_capacity(e);
 }
 
+/* Note in the ledger what is judged, when it changed: an hour's worth. */
+static int
+save_judged(struct engine *e, const char *key, int64_t *have, int64_t v,
+            char *err, size_t errlen)
+{
+    char buf[32];
+    if (v == *have)
+        return 0;
+    snprintf(buf, sizeof buf, "%lld", (long long)v);
+    if (ledger_set_meta(e->l, key, buf, err, errlen) == -1)
+        return -1;
+    *have = v;
+    return 0;
+}
+
 void
 engine_evaluate(struct engine *e, double now, bool publish)
 {
     char err[256];
-    /* Alert states and history are written in one transaction. */
+    /* Alert states and history, and how far judging got, are written in
+     * one transaction: a kill leaves all of it or none. */
     int tx = ledger_begin(e->l, err, sizeof err) == 0;
+    int64_t judged = e->judged_hour, conc = e->conc_hour, conc_now = -1;
     for (size_t i = 0; i < e->nquotas; i++)
         eval_quota(e, &e->quotas[i], now, publish);
-    for (size_t i = 0; i < e->nconcs; i++)
+    for (size_t i = 0; i < e->nconcs; i++) {
         eval_conc(e, &e->concs[i], now);
-    eval_capacity(e, now, publish);
-    if (tx && ledger_commit(e->l, err, sizeof err) == -1) {
-        log_warnx("%s", err);
-        ledger_rollback(e->l);
+        if (e->concs[i].hour > conc_now)
+            conc_now = e->concs[i].hour;
     }
+    eval_capacity(e, now, publish);
+    if (e->out.evaluated)
+        e->out.evaluated(e->out.arg, now, publish);
+    if (save_judged(e, "judged_hour", &e->judged_hour,
+                    period_hour_start((int64_t)floor(now), e->z), err,
+                    sizeof err) == -1 ||
+        save_judged(e, "conc_hour", &e->conc_hour, conc_now, err, sizeof err) ==
+            -1 ||
+        (tx && ledger_commit(e->l, err, sizeof err) == -1)) {
+        log_warnx("%s", err);
+        if (tx)
+            ledger_rollback(e->l);
+        /* Not written: what the ledger holds stays the truth. */
+        e->judged_hour = judged;
+        e->conc_hour = conc;
+    }
+}
+
+int64_t
+engine_judged_hour(const struct engine *e)
+{
+    return e->judged_hour;
 }
 
 static void
@@ -695,6 +741,13 @@ engine_feed(struct engine *e, struct sample *s, size_t n, size_t *refused)
     if (save_dirty(e, err, sizeof err) == -1 ||
         ledger_commit(e->l, err, sizeof err) == -1)
         goto rollback;
+    /* The last slices of a day come with the first readings after it,
+     * often after the new day's first evaluation summed the days before:
+     * sum them again, or the peak would depend on when the daemon
+     * started. */
+    for (size_t i = 0; i < e->sink.nincr && e->cap.day_start != -1; i++)
+        if (e->sink.incr[i].hour < e->cap.day_start)
+            e->cap.day_start = -1;
     written(e);
     return rc;
 rollback:
@@ -802,6 +855,15 @@ engine_open(const struct conf *c, const struct tzone *z, struct ledger *l,
         engine_close(e);
         return NULL;
     }
+    e->judged_hour = e->conc_hour = -1;
+    char buf[32];
+    if (ledger_get_meta(l, "judged_hour", buf, sizeof buf) == 0)
+        e->judged_hour = strtoll(buf, NULL, 10);
+    if (ledger_get_meta(l, "conc_hour", buf, sizeof buf) == 0)
+        e->conc_hour = strtoll(buf, NULL, 10);
+    /* Concentration hours go on after the last one judged. */
+    for (size_t i = 0; i < e->nconcs; i++)
+        e->concs[i].hour = e->conc_hour;
     char factors[256];
     snprintf(factors, sizeof factors,
              "electricity %.17g kgce/kWh, gas %.17g kgce/m3, steam %.17g "

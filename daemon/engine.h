@@ -31,6 +31,12 @@ struct engine_out {
                     bool retain);
     /* An alert changed state: deliver it (MQTT, log, exec hook). */
     void (*alert)(void *arg, const struct engine_alert *a);
+    /* An evaluation at `now` with `publish` is done (engine_quotas and
+     * engine_capacity hold its results) and about to be committed: store
+     * what derives from it (the RRD files) first, so that a kill between
+     * the two leaves the evaluation to be made again, never a gap. May be
+     * NULL. */
+    void (*evaluated)(void *arg, double now, bool publish);
     void *arg;
 };
 
@@ -96,6 +102,12 @@ void engine_evaluate(struct engine *e, double now, bool publish);
  * limits still in the config). For after a reconnection: the broker may
  * lack what was published while it was away. */
 void engine_republish(struct engine *e);
+
+/* The start of the hour of the last evaluation that the ledger holds, -1
+ * before the first: a replay judges again the hour boundaries after it
+ * whose readings the ledger already has (a run killed between writing
+ * them and judging them). */
+int64_t engine_judged_hour(const struct engine *e);
 
 /* Set an enterprise's value added for a period label; validates the owner,
  * the label and the amount (finite, >= 0). Returns 0, or -1 with the reason

@@ -276,12 +276,12 @@ engine_alert(void *arg, const struct engine_alert *a)
     http_alert(d->http, a);
 }
 
-void
-ecmond_evaluate(struct ecmond *d, double now, bool publish)
+/* The quota and capacity RRD files, written before the evaluation is
+ * committed (engine_out.evaluated). */
+static void
+engine_evaluated(void *arg, double now, bool publish)
 {
-    if (d->engine == NULL)
-        return;
-    engine_evaluate(d->engine, now, publish);
+    struct ecmond *d = arg;
     if (!publish || d->rrd == NULL)
         return;
     const struct engine_quota *q;
@@ -304,6 +304,13 @@ ecmond_evaluate(struct ecmond *d, double now, bool publish)
         rrdstore_update_capacity(d->rrd, now, cp->today, cp->capacity,
                                  cp->headroom, err, sizeof err) == -1)
         log_debug("rrd: %s", err);
+}
+
+void
+ecmond_evaluate(struct ecmond *d, double now, bool publish)
+{
+    if (d->engine)
+        engine_evaluate(d->engine, now, publish);
 }
 
 /* <prefix>/<park>/<enterprise>/value_added/set {"period":..,"yuan":..} */
@@ -478,7 +485,7 @@ ecmond_open_outputs(struct ecmond *d, bool replay)
         return -1;
     }
     alert_out_set_outbox(d->alerts, d->outbox);
-    struct engine_out out = {engine_publish, engine_alert, d};
+    struct engine_out out = {engine_publish, engine_alert, engine_evaluated, d};
     d->engine = engine_open(c, &d->tz, d->ledger, &out, replay ? 0 : 60, err,
                             sizeof err);
     if (d->engine == NULL) {

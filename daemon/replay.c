@@ -14,6 +14,7 @@
 #include "daemon/alert_out.h"
 #include "daemon/clock.h"
 #include "daemon/ecmond.h"
+#include "daemon/engine.h"
 #include "daemon/log.h"
 #include "daemon/mqtt_pub.h"
 #include "daemon/outbox.h"
@@ -30,7 +31,9 @@ struct replay {
     size_t lines, readings, accepted, refused, bad;
     double last_ts;
     int64_t next_hour;       /* the next hour boundary to evaluate at */
-    size_t accepted_at_eval; /* r->accepted at the last evaluation */
+    size_t queued;           /* readings handed to the batch */
+    size_t accepted_at_eval; /* r->accepted at the last boundary */
+    size_t queued_at_eval;   /* r->queued at the last boundary */
 };
 
 static void
@@ -74,10 +77,15 @@ catch_up(struct replay *r, double ts)
         flush(r);
         /* Judge only hours that got new readings: replaying what the
          * ledger already holds must not re-judge (and re-announce) the
-         * past. */
-        if (r->accepted > r->accepted_at_eval)
+         * past. Readings it holds but never judged (a run killed between
+         * writing them and judging their hour) are judged now. */
+        bool fresh = r->accepted > r->accepted_at_eval;
+        bool unjudged = r->queued > r->queued_at_eval &&
+                        r->next_hour > engine_judged_hour(r->d->engine);
+        if (fresh || unjudged)
             ecmond_evaluate(r->d, (double)r->next_hour, true);
         r->accepted_at_eval = r->accepted;
+        r->queued_at_eval = r->queued;
         r->next_hour += 3600;
     }
 }
@@ -183,6 +191,8 @@ ecmond_replay(struct ecmond *d, const char *path)
         return 1;
     }
     r->d = d;
+    /* Every transition runs the hook, however fast the readings come. */
+    alert_out_set_wait(d->alerts, true);
     double end = mono_now() + CONNECT_WAIT_S;
     struct mqttp_stats ms;
     do {
@@ -212,6 +222,7 @@ ecmond_replay(struct ecmond *d, const char *path)
             r->last_ts = s.ts;
         catch_up(r, s.ts);
         r->batch[r->n++] = s;
+        r->queued++;
         if (r->n == BATCH)
             flush(r);
     }
@@ -240,6 +251,8 @@ ecmond_replay(struct ecmond *d, const char *path)
         log_info("replay: %" PRIu64 " messages left in the outbox for the "
                  "daemon to send",
                  os.queued);
+    /* The last hooks get their exec_timeout, as the others did. */
+    alert_out_drain(d->alerts, d->conf->alerts.exec_timeout);
 
     printf("replayed %zu readings from %s: %zu accepted, %zu refused "
            "(not newer than the ledger's), %zu bad lines; alerts: %llu\n",

@@ -197,10 +197,11 @@ _it_run_mosquitto() {
         _it_port_open "$MQTT_PORT"
 }
 
-# start_mosquitto: a broker on $MQTT_PORT (127.0.0.1), log $T/mosquitto.log.
-# Tries another port if the one picked was taken meanwhile. With
-# MQTT_PERSISTENCE=true it saves sessions and queued messages in $T when
-# stopped and loads them when started again.
+# start_mosquitto: a broker on $MQTT_PORT (127.0.0.1), log $T/mosquitto.log
+# (every message unless MQTT_LOG_TYPE names another mosquitto log_type,
+# e.g. warning). Tries another port if the one picked was taken meanwhile.
+# With MQTT_PERSISTENCE=true it saves sessions and queued messages in $T
+# when stopped and loads them when started again.
 start_mosquitto() {
     local try
     for try in 1 2 3; do
@@ -211,7 +212,7 @@ allow_anonymous true
 persistence ${MQTT_PERSISTENCE:-false}
 persistence_location $T/
 log_dest file $T/mosquitto.log
-log_type all
+log_type ${MQTT_LOG_TYPE:-all}
 user $(id -un)
 ${MQTT_CONF_EXTRA:-}
 EOF
