@@ -255,9 +255,11 @@ return figs.length > 0 && figs.every(f => {
 def full_page_shot(d, path):
     """The whole page, not just the window (Chrome DevTools Protocol),
     once the highlight of rows just changed has faded."""
-    wait_for("the row highlights to fade", 5, lambda: js(
-        d, 'return !document.getAnimations().some('
-           'a => a.animationName === "fresh");'))
+    # A page that is not in front may not run its animations (headless
+    # Chromium throttles it): end the highlights rather than wait for them.
+    js(d, 'document.getAnimations().forEach(a => {'
+          ' if (a.animationName === "fresh") a.finish(); });'
+          ' return true;')
     size = d.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]
     shot = d.execute_cdp_cmd("Page.captureScreenshot", {
         "format": "png", "captureBeyondViewport": True,
