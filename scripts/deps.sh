@@ -12,6 +12,7 @@ PKGS=(build-essential cmake pkg-config
       chromium chromium-driver python3-selenium  # the dashboard's browser test
       fonts-noto-cjk)   # Chinese enterprise names in graphs and the dashboard
 
+PKGS+=("$@")   # more for a caller's own needs (bench/deps.sh)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
