@@ -6,14 +6,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
-
-enum mblink_status {
-    MBL_OK = 0,
-    MBL_EXCEPTION, /* the device answered with a Modbus exception */
-    MBL_TIMEOUT,   /* no (complete) answer in time */
-    MBL_BADFRAME,  /* CRC error, wrong unit id, malformed answer */
-    MBL_IO,        /* the connection is gone: reconnect before the next read */
-};
+#include "drivers/mblink.h"
 
 struct mblink;
 
@@ -40,8 +33,5 @@ struct mblink {
 /* A link for `bus` (TCP or RTU by bus->kind), not yet connected. Returns
  * NULL with a message in err on failure (e.g. bad serial settings). */
 struct mblink *mblink_new(const struct conf_bus *bus, char *err, size_t errlen);
-
-/* Modbus exception names for logs ("illegal data address"). */
-const char *mblink_exception_name(int code);
 
 #endif
