@@ -138,7 +138,7 @@ static void
 publish_meter_status(struct ecmond *d, size_t i)
 {
     struct meter_rt *m = &d->meters[i];
-    struct busw_meter_stats st;
+    struct mpoll_stats st;
     char payload[512];
     if (m->online < 0 || d->mqtt == NULL)
         return;

@@ -133,7 +133,7 @@ meter_json(struct ecmond *d, size_t i)
     const struct conf_meter *cm = &c->meters[i];
     const struct conf_profile *p = &c->profiles[cm->profile];
     struct meter_rt *m = &d->meters[i];
-    struct busw_meter_stats st = {.online = -1};
+    struct mpoll_stats st = {.online = -1};
     if (d->workers && d->workers[cm->bus])
         busw_meter_stats(d->workers[cm->bus], (int)i, &st);
 
