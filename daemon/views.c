@@ -10,7 +10,7 @@
 #include "daemon/ecmond.h"
 #include "daemon/engine.h"
 #include "daemon/mqtt_pub.h"
-#include "drivers/bus_worker.h"
+#include "drivers/pollers.h"
 
 bool
 view_may_see(const char *only, const char *owner)
@@ -134,8 +134,8 @@ meter_json(struct ecmond *d, size_t i)
     const struct conf_profile *p = &c->profiles[cm->profile];
     struct meter_rt *m = &d->meters[i];
     struct mpoll_stats st = {.online = -1};
-    if (d->workers && d->workers[cm->bus])
-        busw_meter_stats(d->workers[cm->bus], (int)i, &st);
+    if (d->pollers)
+        pollers_meter_stats(d->pollers, (int)i, &st);
 
     json_t *points = json_object();
     for (size_t k = 0; k < p->npoints; k++) {

@@ -1,4 +1,7 @@
-/* A Modbus link (one TCP gateway or one RTU line): the only libmodbus user. */
+/* A Modbus RTU line over libmodbus: the only libmodbus user. Modbus TCP
+ * buses are served by drivers/tcp_engine.c, which frames Modbus TCP itself
+ * on epoll (libmodbus waits with select() and so cannot serve descriptors
+ * >= FD_SETSIZE, nor thousands of gateways from one thread). */
 #ifndef ECMON_MODBUS_LINK_H
 #define ECMON_MODBUS_LINK_H
 
@@ -11,11 +14,11 @@
 
 struct mblink;
 
-/* A link for `bus` (TCP or RTU by bus->kind), not yet connected. Returns
- * NULL with a message in err on failure (e.g. bad serial settings). */
+/* A link for the RTU bus `bus`, not yet connected. Returns NULL with a
+ * message in err on failure (bad serial settings, or a TCP bus). */
 struct mblink *mblink_new(const struct conf_bus *bus, char *err, size_t errlen);
 
-/* Connect. Returns 0, or -1 with the reason in err. */
+/* Open the line. Returns 0, or -1 with the reason in err. */
 int mblink_connect(struct mblink *l, char *err, size_t errlen);
 
 bool mblink_connected(const struct mblink *l);
