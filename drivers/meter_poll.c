@@ -13,6 +13,25 @@
 #define DEAD_RETRY_S 3600.0
 #define LATE_TOLERANCE_S 0.5
 
+/* FNV-1a over the id, then MurmurHash3's 64-bit finalizer (fmix64) so that
+ * ids that differ only in their last characters ("d1", "d2") land far
+ * apart. */
+double
+mpoll_offset(const char *id)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (const unsigned char *p = (const unsigned char *)id; *p; p++) {
+        h ^= *p;
+        h *= 1099511628211ull;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return (double)(h >> 11) * 0x1p-53;
+}
+
 int
 mpoll_init(struct mpoll *m, const struct conf *conf, int meter, double now,
            double clock_off)
@@ -42,8 +61,10 @@ mpoll_init(struct mpoll *m, const struct conf *conf, int meter, double now,
                    max_gap) == -1)
         return -1;
     m->st.nreqs = (unsigned)m->plan.nreqs;
-    /* Slots fall on wall-clock multiples of the interval. */
-    double phase = fmod(-clock_off, cm->interval);
+    /* Slots fall on wall-clock multiples of the interval, shifted by the
+     * meter's own offset. */
+    double phase =
+        fmod(-clock_off + mpoll_offset(cm->id) * cm->interval, cm->interval);
     if (phase < 0)
         phase += cm->interval;
     sched_init(&m->sched, cm->interval, phase, now);

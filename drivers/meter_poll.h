@@ -62,11 +62,20 @@ struct mpoll {
     char err[320]; /* why the poll failed */
 };
 
+/* Where in its interval a meter is polled: a fraction in [0, 1) drawn from
+ * its id, the same at every start. Meters with the same interval are thus
+ * spread over it instead of all polled at the same instant, which would
+ * send a burst of readings through the main loop and the broker once per
+ * interval (1,000 meters at 1 s: 4,000 messages at once, the last ones
+ * delayed by the whole burst). */
+double mpoll_offset(const char *id);
+
 /* Set up meter `meter` of conf (plan, schedule, sample buffers): its slots
- * fall on wall-clock multiples of its interval, `clock_off` being realtime
- * minus monotonic time, and the first is the first one at or after
- * monotonic `now`. Returns 0, or -1 when out of memory (mpoll_free cleans
- * up either way). The only allocations of a meter's life are here. */
+ * fall on wall-clock multiples of its interval plus mpoll_offset(id) times
+ * the interval, `clock_off` being realtime minus monotonic time, and the
+ * first is the first one at or after monotonic `now`. Returns 0, or -1 when out
+ * of memory (mpoll_free cleans up either way). The only allocations of a
+ * meter's life are here. */
 int mpoll_init(struct mpoll *m, const struct conf *conf, int meter, double now,
                double clock_off);
 void mpoll_free(struct mpoll *m);

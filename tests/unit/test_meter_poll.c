@@ -47,7 +47,8 @@ setup(void **state)
     conf_errors_free(&errs);
     if (f.conf == NULL)
         return -1;
-    /* Monotonic 1000 is Unix 1e6: slots at monotonic 1000, 1010, ... */
+    /* Monotonic 1000 is Unix 1e6: the slots are 10 s apart from 1000 plus
+     * the meter's offset. */
     if (mpoll_init(&f.m, f.conf, 0, 1000.0, 1e6 - 1000.0) == -1)
         return -1;
     *state = &f;
@@ -71,16 +72,17 @@ test_good_poll(void **state)
     struct meter_event ev;
     const uint16_t regs[4] = {1, 2, 300, 9};
 
-    assert_true(m->sched.next == 1000.0);
+    double s0 = m->sched.next;
+    assert_true(fabs(s0 - 1000.0 - 10 * mpoll_offset("m")) < 1e-6);
     assert_int_equal(m->plan.nreqs, 1);
-    mpoll_begin(m, 1000.01, 1e6 + 0.01);
+    mpoll_begin(m, s0 + 0.01, 1e6 + 0.01);
     const struct plan_req *r = mpoll_next(m);
     assert_non_null(r);
     assert_int_equal(r->addr, 0);
     assert_int_equal(r->count, 4);
     assert_int_equal(mpoll_answer(m, MBL_OK, 0, regs, ""), 0);
     assert_null(mpoll_next(m));
-    assert_true(mpoll_end(m, true, 1000.05, 1e6 + 0.05, &ev));
+    assert_true(mpoll_end(m, true, s0 + 0.05, 1e6 + 0.05, &ev));
     assert_int_equal(ev.online, 1);
     assert_int_equal(ev.meter, 0);
 
@@ -93,13 +95,13 @@ test_good_poll(void **state)
     assert_int_equal(m->st.requests, 1);
     assert_int_equal(m->st.late, 0);
     assert_true(m->st.last_ok == 1e6 + 0.01);
-    assert_true(m->sched.next == 1010.0);
+    assert_true(m->sched.next == s0 + 10);
 
     /* The same state again: no event. */
-    mpoll_begin(m, 1010.0, 1e6 + 10);
+    mpoll_begin(m, s0 + 10, 1e6 + 10);
     mpoll_next(m);
     mpoll_answer(m, MBL_OK, 0, regs, "");
-    assert_false(mpoll_end(m, true, 1010.1, 1e6 + 10.1, &ev));
+    assert_false(mpoll_end(m, true, s0 + 10.1, 1e6 + 10.1, &ev));
 }
 
 static void
@@ -254,16 +256,37 @@ test_late_and_skipped_slots(void **state)
     struct mpoll *m = &f->m;
     struct meter_event ev;
 
-    /* The slot at 1000 starts 0.7 s late and runs until 1025: the slots
-     * at 1010 and 1020 are skipped, the next is 1030. */
-    mpoll_begin(m, 1000.7, 1e6);
+    /* The first slot's poll starts 0.7 s late and runs 25 s: the next two
+     * slots are skipped, the next poll is 30 s after the first. */
+    double s0 = m->sched.next;
+    mpoll_begin(m, s0 + 0.7, 1e6);
     mpoll_fail(m, "bus gw not connected");
-    mpoll_end(m, false, 1025.0, 1e6, &ev);
+    mpoll_end(m, false, s0 + 25.0, 1e6, &ev);
     assert_int_equal(m->st.late, 1);
     assert_int_equal(m->st.skipped, 2);
     assert_int_equal(m->st.polls, 1);
-    assert_true(m->sched.next == 1030.0);
+    assert_true(m->sched.next == s0 + 30);
     assert_string_equal(ev.reason, "bus gw not connected");
+}
+
+/* Offsets: fixed per id, in [0, 1), and spread. */
+static void
+test_offsets_spread_meters(void **state)
+{
+    (void)state;
+    int bins[10] = {0};
+    char id[16];
+
+    assert_true(mpoll_offset("m") == mpoll_offset("m"));
+    assert_true(mpoll_offset("m") != mpoll_offset("n"));
+    for (int i = 0; i < 1000; i++) {
+        snprintf(id, sizeof id, "d%d", i);
+        double f = mpoll_offset(id);
+        assert_true(f >= 0 && f < 1);
+        bins[(int)(f * 10)]++;
+    }
+    for (int i = 0; i < 10; i++)
+        assert_in_range(bins[i], 60, 140);
 }
 
 int
@@ -284,6 +307,7 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_late_and_skipped_slots, setup,
                                         teardown),
+        cmocka_unit_test(test_offsets_spread_meters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
