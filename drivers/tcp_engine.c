@@ -59,6 +59,10 @@
 #define BACKOFF_MIN 1.0
 #define BACKOFF_MAX 60.0
 #define MAX_EVENTS 256
+/* Timers fire, and finished polls go to the main loop, on a grid of this
+ * step: a thousand meters spread over a second then cost 200 wakeups of
+ * each thread a second, not a thousand, for at most 5 ms more delay. */
+#define TICK_S 0.005
 
 #define container_of(p, type, member)                                          \
     ((type *)(void *)((char *)(p)-offsetof(type, member)))
@@ -102,7 +106,8 @@ struct tcp_engine {
     struct tmeter **by_meter; /* conf meter index -> its tmeter or NULL */
     struct theap timers;
     int epfd, wakefd;
-    struct sampleq_buf batch; /* the polls ended in this wakeup */
+    struct sampleq_buf batch; /* polls ended since the last hand-over */
+    double flush_at;          /* when to hand the batch over */
     uint16_t regs[MBTCP_MAX_REGS];
     atomic_int stop;
     bool started;
@@ -111,6 +116,14 @@ struct tcp_engine {
 };
 
 static void bus_step(struct tcp_engine *e, struct tbus *b, double now);
+
+/* The first tick of the grid at or after t. */
+static double
+tick_after(double t)
+{
+    double tick = ceil(t / TICK_S) * TICK_S;
+    return tick < t ? t : tick;
+}
 
 /* A heap node is either a meter's slot or a bus's deadline. */
 static bool
@@ -152,6 +165,8 @@ finish_poll(struct tcp_engine *e, struct tbus *b, bool ok, double now)
     bool changed = mpoll_end(&m->mp, ok, now, real_now(), &ev);
     pthread_mutex_unlock(&e->mtx);
     const struct meter_event *evp = changed ? &ev : NULL;
+    if (e->batch.nsamples == 0 && e->batch.nevents == 0)
+        e->flush_at = tick_after(now);
     if (sampleq_buf_add(&e->batch, m->mp.out, m->mp.prof->npoints, evp) == -1)
         sampleq_push(e->q, m->mp.out, m->mp.prof->npoints, evp);
     if (changed)
@@ -510,15 +525,18 @@ run_timers(struct tcp_engine *e, double now)
     }
 }
 
-/* Milliseconds until the next timer, rounded up so as not to wake early;
- * -1 if none. */
+/* Milliseconds until the tick of the next timer or of the batch's hand-over,
+ * rounded up so as not to wake early; -1 if there is neither. */
 static int
 wait_ms(const struct tcp_engine *e, double now)
 {
     const struct theap_node *t = theap_top(&e->timers);
-    if (t == NULL)
+    double until = t ? tick_after(t->at) : INFINITY;
+    if (e->batch.nsamples || e->batch.nevents)
+        until = fmin(until, e->flush_at);
+    if (until == INFINITY)
         return -1;
-    double ms = ceil((t->at - now) * 1000.0);
+    double ms = ceil((until - now) * 1000.0);
     return ms <= 0 ? 0 : ms > 60000 ? 60000 : (int)ms;
 }
 
@@ -529,14 +547,16 @@ engine_main(void *arg)
     struct epoll_event evs[MAX_EVENTS];
 
     while (!atomic_load(&e->stop)) {
-        run_timers(e, mono_now());
-        sampleq_push_batch(e->q, &e->batch);
+        double now = mono_now();
+        run_timers(e, now);
+        if (now >= e->flush_at)
+            sampleq_push_batch(e->q, &e->batch);
         int n = epoll_wait(e->epfd, evs, MAX_EVENTS, wait_ms(e, mono_now()));
         if (n == -1 && errno != EINTR) {
             log_warn("tcp engine: epoll_wait"); /* EBADF/EINVAL: a bug */
             break;
         }
-        double now = mono_now();
+        now = mono_now();
         for (int i = 0; i < n; i++) {
             if (evs[i].data.ptr == NULL) {
                 uint64_t v;
