@@ -59,7 +59,7 @@ struct mpoll {
     size_t cur;       /* the plan request being read */
     int attempt;      /* retries of it so far */
     uint64_t requests, exceptions;
-    char err[320]; /* why the poll failed */
+    char err[200]; /* why the poll failed */
 };
 
 /* Where in its interval a meter is polled: a fraction in [0, 1) drawn from

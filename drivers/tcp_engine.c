@@ -91,7 +91,7 @@ struct tbus {
     double last_tx; /* monotonic end of the last transaction */
     bool logged_down;
     struct addrinfo *addrs, *ai; /* resolved; the address being tried */
-    char connerr[160];
+    char connerr[120];           /* why the last connect failed */
     size_t rxlen;
     uint8_t rx[MBTCP_ADU_MAX];
 };
