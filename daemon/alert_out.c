@@ -9,12 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon/clock.h"
 #include "daemon/core/topic.h"
 #include "daemon/log.h"
-#include "daemon/mqtt_pub.h"
+#include "daemon/outbox.h"
 #include "daemon/spawn.h"
 
 #define MAX_HOOKS 16
@@ -27,10 +28,11 @@ struct hook {
 
 struct alert_out {
     const struct conf *c;
-    struct mqtt_pub *mqtt;
+    struct outbox *outbox;
     struct hook hooks[MAX_HOOKS];
     int nrunning;
     int skipped_logged;
+    bool wait; /* for a free slot rather than skip (replay) */
 };
 
 struct alert_out *
@@ -43,9 +45,24 @@ alert_out_new(const struct conf *c)
 }
 
 void
-alert_out_set_mqtt(struct alert_out *a, struct mqtt_pub *m)
+alert_out_set_outbox(struct alert_out *a, struct outbox *o)
 {
-    a->mqtt = m;
+    a->outbox = o;
+}
+
+void
+alert_out_set_wait(struct alert_out *a, bool wait)
+{
+    a->wait = wait;
+}
+
+static struct hook *
+free_slot(struct alert_out *a)
+{
+    for (int i = 0; i < MAX_HOOKS; i++)
+        if (a->hooks[i].pid == 0)
+            return &a->hooks[i];
+    return NULL;
 }
 
 static void
@@ -54,10 +71,14 @@ run_hook(struct alert_out *a, const struct engine_alert *al)
     char *const *argv = a->c->alerts.exec;
     if (argv == NULL || argv[0] == NULL)
         return;
-    struct hook *h = NULL;
-    for (int i = 0; i < MAX_HOOKS && h == NULL; i++)
-        if (a->hooks[i].pid == 0)
-            h = &a->hooks[i];
+    struct hook *h = free_slot(a);
+    /* A slot frees within exec_timeout: tick kills a hook past it. */
+    while (h == NULL && a->wait) {
+        struct timespec ts = {0, 5 * 1000000L};
+        nanosleep(&ts, NULL);
+        alert_out_tick(a, mono_now());
+        h = free_slot(a);
+    }
     if (h == NULL) {
         if (!a->skipped_logged)
             log_warnx("alert hook: %d hooks still running; not running it "
@@ -112,11 +133,11 @@ alert_out_deliver(struct alert_out *a, const struct engine_alert *al)
     else
         log_warnx("alert %s/%s: %s -> %s: %s", al->owner, al->name, al->from,
                   al->to, al->payload);
-    if (a->mqtt) {
+    if (a->outbox) {
         snprintf(topic, sizeof topic, "%s/%s/alerts/%s/%s", c->mqtt.prefix,
                  c->park.id, al->owner, al->name);
-        mqttp_publish(a->mqtt, topic, al->payload, strlen(al->payload),
-                      c->mqtt.qos, true);
+        outbox_publish(a->outbox, topic, al->payload, strlen(al->payload),
+                       true);
         topic_json_string(owner, sizeof owner, al->owner);
         topic_json_string(name, sizeof name, al->name);
         int n = snprintf(event, sizeof event,
@@ -126,7 +147,7 @@ alert_out_deliver(struct alert_out *a, const struct engine_alert *al)
         snprintf(topic, sizeof topic, "%s/%s/events", c->mqtt.prefix,
                  c->park.id);
         if (n > 0 && (size_t)n < sizeof event)
-            mqttp_publish(a->mqtt, topic, event, (size_t)n, c->mqtt.qos, false);
+            outbox_publish(a->outbox, topic, event, (size_t)n, false);
     }
     run_hook(a, al);
 }

@@ -4,17 +4,25 @@
 #ifndef ECMON_ALERT_OUT_H
 #define ECMON_ALERT_OUT_H
 
+#include <stdbool.h>
+
 #include "config/config.h"
 #include "daemon/engine.h"
 
-struct mqtt_pub;
+struct outbox;
 struct alert_out;
 
 struct alert_out *alert_out_new(const struct conf *c);
 void alert_out_free(struct alert_out *a);
 
-/* The MQTT publisher to use (NULL: none, e.g. in a replay without broker). */
-void alert_out_set_mqtt(struct alert_out *a, struct mqtt_pub *m);
+/* Where to publish (NULL: nowhere): the retained state and, queued until
+ * the broker acknowledges it, the event. */
+void alert_out_set_outbox(struct alert_out *a, struct outbox *o);
+
+/* Replay: when MAX_HOOKS hooks are running, wait for one to end (or be
+ * killed at exec_timeout) instead of skipping the next hook. The daemon
+ * never waits. */
+void alert_out_set_wait(struct alert_out *a, bool wait);
 
 /* Deliver one transition (an engine_out.alert). */
 void alert_out_deliver(struct alert_out *a, const struct engine_alert *al);

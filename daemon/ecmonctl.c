@@ -161,12 +161,26 @@ print_status(json_t *j)
            num(j, "meters_online"), num(j, "meters"), num(j, "buses"));
     printf("samples:  %.0f handled, %.0f dropped in the queue\n",
            num(j, "samples"), num(j, "queue_dropped"));
-    printf("mqtt:     %s %s:%.0f, %.0f published, %.0f dropped, %.0f "
-           "connects\n",
+    printf("mqtt:     %s %s:%.0f, %.0f published, %.0f retained not sent, "
+           "%.0f connects\n",
            json_is_true(json_object_get(m, "connected")) ? "connected to"
                                                          : "NOT connected to",
            str(m, "host"), num(m, "port"), num(m, "published"),
            num(m, "dropped"), num(m, "connects"));
+    json_t *o = json_object_get(j, "outbox");
+    if (o == NULL)
+        return;
+    char since[64] = "";
+    double oldest = num(o, "oldest");
+    if (isfinite(oldest)) {
+        char when[32];
+        fmt_time(oldest, when, sizeof when);
+        snprintf(since, sizeof since, ", oldest from %s", when);
+    }
+    printf("outbox:   %.0f queued (%.1f MB of %g, %.0f in flight)%s, %.0f "
+           "dropped\n",
+           num(o, "queued"), num(o, "bytes") / 1048576.0, num(o, "max_mb"),
+           num(o, "inflight"), since, num(o, "dropped"));
 }
 
 static void

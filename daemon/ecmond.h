@@ -18,6 +18,7 @@ struct ledger;
 struct engine;
 struct alert_out;
 struct http;
+struct outbox;
 
 /* What the main loop knows of one meter. */
 struct meter_rt {
@@ -41,6 +42,7 @@ struct ecmond {
     struct sampleq_buf batch;
     struct pollers *pollers; /* the TCP engine and the RTU bus workers */
     struct mqtt_pub *mqtt;
+    struct outbox *outbox; /* every publish goes through it */
     struct rrdstore *rrd;
     struct control *ctl;
     struct meter_rt *meters; /* one per conf meter */
@@ -60,15 +62,16 @@ struct ecmond {
 };
 
 /* Open what readings flow into (time zone, ledger, engine, alerts, RRD,
- * MQTT) without the pollers or the control socket: the daemon and
- * replay share it. `replay`: judge hours without grace. Returns 0 or -1
- * after logging why. */
+ * MQTT and its outbox) without the pollers or the control socket: the
+ * daemon and replay share it. `replay`: judge hours without grace. Returns 0 or
+ * -1 after logging why. */
 int ecmond_open_outputs(struct ecmond *d, bool replay);
 
-/* One batch of samples: MQTT, RRD (one update per meter poll) and the
- * ledger. Samples older than the ledger's for their point are refused and
- * counted in *refused (may be NULL). */
-void ecmond_samples(struct ecmond *d, const struct sample *s, size_t n,
+/* One batch of samples: the ledger first (it may flag a total's reading
+ * that is not counted, see engine_feed), then MQTT and RRD (one update per
+ * meter poll). Samples older than the ledger's for their point are refused
+ * and counted in *refused (may be NULL). */
+void ecmond_samples(struct ecmond *d, struct sample *s, size_t n,
                     size_t *refused);
 
 /* Evaluate quotas and capacity at Unix time `now`; with `publish` also

@@ -44,11 +44,18 @@ struct engine {
     double peak_before_today; /* max daily inflow of the 29 days before */
     size_t *point_base;       /* first flat point index of each meter */
     unsigned char *dirty;     /* per flat point: save its baseline */
+    unsigned *uncounted;      /* per flat point: readings in a row not
+                                 counted (resets, jumps) */
     struct dirty_point {
         uint32_t meter;
         uint16_t point;
     } * dirty_list;
     size_t ndirty;
+    /* What was judged, as the ledger holds it (meta "judged_hour" and
+     * "conc_hour"), so that a restart neither skips nor repeats a
+     * judgement: the hour of the last evaluation, and the last hour whose
+     * concentration means were judged; -1 for none. */
+    int64_t judged_hour, conc_hour;
 };
 
 /* ---- names ---- */
@@ -206,6 +213,45 @@ written(struct engine *e)
     e->sink.nincr = e->sink.nev = 0;
 }
 
+/* A total's reading that an event keeps from counting carries the event's
+ * flag. The first of a run of them is logged, the rest are only kept as
+ * events, and the end of a longer run is logged once: a meter that jumps
+ * on every poll must not flood the log. */
+static void
+judge(struct engine *e, struct sample *s, size_t first_ev)
+{
+    const struct conf *c = e->c;
+    const char *meter = c->meters[s->meter].id;
+    const char *point = conf_meter_point(c, (int)s->meter, s->point)->name;
+    unsigned *run = &e->uncounted[e->point_base[s->meter] + s->point];
+
+    if (first_ev == e->sink.nev) {
+        if (*run == 0 || s->flag != FLAG_NORMAL || !isfinite(s->value))
+            return; /* no run, or not a reading that counts */
+        if (*run > 1)
+            log_info("meter %s: %s counts again after %u readings not "
+                     "counted as usage",
+                     meter, point, *run);
+        *run = 0;
+        return;
+    }
+    for (size_t k = first_ev; k < e->sink.nev; k++) {
+        const struct acct_event *v = &e->sink.ev[k];
+        if (v->kind == AE_WRAP) {
+            log_info("meter %s: %s wrapped from %.17g to %.17g; counted", meter,
+                     point, v->from, v->to);
+            continue;
+        }
+        s->flag = acct_event_flag(v->kind);
+        if ((*run)++ == 0)
+            log_warnx("meter %s: %s %s from %.17g to %.17g; not counted as "
+                      "usage, flagged %c",
+                      meter, point,
+                      v->kind == AE_RESET ? "went back" : "jumped", v->from,
+                      v->to, s->flag);
+    }
+}
+
 /* ---- alerts ---- */
 
 static int
@@ -242,9 +288,9 @@ engine_quota_payload(const struct engine_quota *q, bool with_since, char *buf,
     return n < 0 || (size_t)n >= len ? -1 : n;
 }
 
-static int
-conc_payload(const struct engine *e, const struct engine_conc *k, char *buf,
-             size_t len)
+int
+engine_conc_payload(const struct engine *e, const struct engine_conc *k,
+                    char *buf, size_t len)
 {
     char mean[32], limit[32], fraction[32], hour[24];
     fmt_num(mean, sizeof mean, k->mean);
@@ -293,27 +339,39 @@ state_from_name(const char *s)
     return QS_OK;
 }
 
+/* The quota (0 ... nquotas - 1) or concentration limit (nquotas ...) of
+ * an alert key, or -1 when the config has none. */
+static long
+alert_index(const struct engine *e, const char *key)
+{
+    char k[3 * CONF_ID_MAX + 16];
+    for (size_t i = 0; i < e->nquotas; i++) {
+        snprintf(k, sizeof k, "%s/%s", e->quotas[i].owner, e->quotas[i].q->id);
+        if (strcmp(k, key) == 0)
+            return (long)i;
+    }
+    for (size_t i = 0; i < e->nconcs; i++) {
+        snprintf(k, sizeof k, "%s/%s", owner_id(e, e->concs[i].enterprise),
+                 e->concs[i].key);
+        if (strcmp(k, key) == 0)
+            return (long)(e->nquotas + i);
+    }
+    return -1;
+}
+
 static void
 load_alert(void *arg, const char *key, const char *state, double since,
            const char *payload)
 {
     struct engine *e = arg;
-    char k[3 * CONF_ID_MAX + 16];
+    long i = alert_index(e, key);
     (void)payload;
-    for (size_t i = 0; i < e->nquotas; i++) {
-        snprintf(k, sizeof k, "%s/%s", e->quotas[i].owner, e->quotas[i].q->id);
-        if (strcmp(k, key) == 0) {
-            e->quotas[i].state = state_from_name(state);
-            e->quotas[i].since = since;
-        }
-    }
-    for (size_t i = 0; i < e->nconcs; i++) {
-        snprintf(k, sizeof k, "%s/%s", owner_id(e, e->concs[i].enterprise),
-                 e->concs[i].key);
-        if (strcmp(k, key) == 0) {
-            e->concs[i].state = state_from_name(state);
-            e->concs[i].since = since;
-        }
+    if (i >= 0 && (size_t)i < e->nquotas) {
+        e->quotas[i].state = state_from_name(state);
+        e->quotas[i].since = since;
+    } else if (i >= 0) {
+        e->concs[(size_t)i - e->nquotas].state = state_from_name(state);
+        e->concs[(size_t)i - e->nquotas].since = since;
     }
 }
 
@@ -444,7 +502,10 @@ static void
 eval_conc(struct engine *e, struct engine_conc *k, double now)
 {
     int64_t h_now = period_hour_start((int64_t)floor(now - e->grace), e->z);
-    int64_t h = k->hour < 0 ? h_now - 3600 : k->hour + 3600;
+    /* After the last hour judged; from the last complete hour when there
+     * is none, or when now is before it (a replay of older readings). */
+    int64_t h =
+        k->hour < 0 || k->hour > h_now - 3600 ? h_now - 3600 : k->hour + 3600;
     if (h < h_now - 3600 * MAX_CATCHUP_HOURS)
         h = h_now - 3600 * MAX_CATCHUP_HOURS;
     const char *owner = owner_id(e, k->enterprise);
@@ -467,7 +528,7 @@ eval_conc(struct engine *e, struct engine_conc *k, double now)
         k->state = next;
         k->since = (double)(h + 3600);
         char payload[512];
-        if (conc_payload(e, k, payload, sizeof payload) > 0)
+        if (engine_conc_payload(e, k, payload, sizeof payload) > 0)
             announce(e, owner, k->key, prev, next, (double)(h + 3600), payload);
     }
 }
@@ -481,6 +542,23 @@ inflow_of_day(const struct engine *e, int64_t from, int64_t to)
 }
 
 static void
+publish_capacity(struct engine *e)
+{
+    const struct engine_capacity *cp = &e->cap;
+    char a[32], b[32], u[32], p[32], h[32], payload[512];
+    fmt_num(a, sizeof a, cp->capacity);
+    fmt_num(b, sizeof b, cp->today);
+    fmt_num(u, sizeof u, cp->utilization);
+    fmt_num(p, sizeof p, cp->peak30);
+    fmt_num(h, sizeof h, cp->headroom);
+    snprintf(payload, sizeof payload,
+             "{\"capacity_m3_day\":%s,\"today_m3\":%s,\"utilization\":%s,"
+             "\"peak30_m3\":%s,\"headroom_m3_day\":%s}",
+             a, b, u, p, h);
+    publish_topic(e, "capacity", payload, true);
+}
+
+static void
 eval_capacity(struct engine *e, double now, bool publish)
 {
     struct engine_capacity *cp = &e->cap;
@@ -489,7 +567,8 @@ eval_capacity(struct engine *e, double now, bool publish)
     int64_t t = (int64_t)floor(now), start, end;
     period_bounds(PERIOD_DAY, t, e->z, &start, &end);
     if (start != cp->day_start) {
-        /* A new day: the 29 days before it are complete; sum them once. */
+        /* A new day, or rows for the days before it came (engine_feed):
+         * sum the 29 days before it. */
         double peak = 0;
         int64_t d = start;
         for (int i = 1; i < PEAK_DAYS; i++) {
@@ -507,42 +586,100 @@ eval_capacity(struct engine *e, double now, bool publish)
     cp->peak30 = fmax(cp->today, e->peak_before_today);
     cp->utilization = cp->today / cp->capacity;
     cp->headroom = cp->capacity - cp->peak30;
-    if (!publish)
-        return;
-    char a[32], b[32], u[32], p[32], h[32], payload[512];
-    fmt_num(a, sizeof a, cp->capacity);
-    fmt_num(b, sizeof b, cp->today);
-    fmt_num(u, sizeof u, cp->utilization);
-    fmt_num(p, sizeof p, cp->peak30);
-    fmt_num(h, sizeof h, cp->headroom);
-    snprintf(payload, sizeof payload,
-             "{\"capacity_m3_day\":%s,\"today_m3\":%s,\"utilization\":%s,"
-             "\"peak30_m3\":%s,\"headroom_m3_day\":%s}",
-             a, b, u, p, h);
-    publish_topic(e, "capacity", payload, true);
+    if (publish)
+        publish_capacity(e);
+}
+
+/* Note in the ledger what is judged, when it changed: an hour's worth. */
+static int
+save_judged(struct engine *e, const char *key, int64_t *have, int64_t v,
+            char *err, size_t errlen)
+{
+    char buf[32];
+    if (v == *have)
+        return 0;
+    snprintf(buf, sizeof buf, "%lld", (long long)v);
+    if (ledger_set_meta(e->l, key, buf, err, errlen) == -1)
+        return -1;
+    *have = v;
+    return 0;
 }
 
 void
 engine_evaluate(struct engine *e, double now, bool publish)
 {
     char err[256];
-    /* Alert states and history are written in one transaction. */
+    /* Alert states and history, and how far judging got, are written in
+     * one transaction: a kill leaves all of it or none. */
     int tx = ledger_begin(e->l, err, sizeof err) == 0;
+    int64_t judged = e->judged_hour, conc = e->conc_hour, conc_now = -1;
     for (size_t i = 0; i < e->nquotas; i++)
         eval_quota(e, &e->quotas[i], now, publish);
-    for (size_t i = 0; i < e->nconcs; i++)
+    for (size_t i = 0; i < e->nconcs; i++) {
         eval_conc(e, &e->concs[i], now);
-    eval_capacity(e, now, publish);
-    if (tx && ledger_commit(e->l, err, sizeof err) == -1) {
-        log_warnx("%s", err);
-        ledger_rollback(e->l);
+        if (e->concs[i].hour > conc_now)
+            conc_now = e->concs[i].hour;
     }
+    eval_capacity(e, now, publish);
+    if (e->out.evaluated)
+        e->out.evaluated(e->out.arg, now, publish);
+    if (save_judged(e, "judged_hour", &e->judged_hour,
+                    period_hour_start((int64_t)floor(now), e->z), err,
+                    sizeof err) == -1 ||
+        save_judged(e, "conc_hour", &e->conc_hour, conc_now, err, sizeof err) ==
+            -1 ||
+        (tx && ledger_commit(e->l, err, sizeof err) == -1)) {
+        log_warnx("%s", err);
+        if (tx)
+            ledger_rollback(e->l);
+        /* Not written: what the ledger holds stays the truth. */
+        e->judged_hour = judged;
+        e->conc_hour = conc;
+    }
+}
+
+int64_t
+engine_judged_hour(const struct engine *e)
+{
+    return e->judged_hour;
+}
+
+static void
+republish_alert(void *arg, const char *key, const char *state, double since,
+                const char *payload)
+{
+    struct engine *e = arg;
+    char suffix[3 * CONF_ID_MAX + 32];
+    (void)state;
+    (void)since;
+    if (alert_index(e, key) < 0)
+        return; /* its quota or limit left the config */
+    snprintf(suffix, sizeof suffix, "alerts/%s", key);
+    publish_topic(e, suffix, payload, true);
+}
+
+void
+engine_republish(struct engine *e)
+{
+    char payload[1024], suffix[256];
+    for (size_t i = 0; i < e->nquotas; i++) {
+        struct engine_quota *q = &e->quotas[i];
+        if (!q->evaluated ||
+            engine_quota_payload(q, false, payload, sizeof payload) < 0)
+            continue;
+        snprintf(suffix, sizeof suffix, "%s/quota/%s", q->owner, q->q->id);
+        publish_topic(e, suffix, payload, true);
+    }
+    if (e->cap.enabled && e->cap.day_start != -1)
+        publish_capacity(e);
+    if (ledger_load_alerts(e->l, republish_alert, e) == -1)
+        log_warnx("ledger: cannot read the alert states");
 }
 
 /* ---- feeding ---- */
 
 int
-engine_feed(struct engine *e, const struct sample *s, size_t n, size_t *refused)
+engine_feed(struct engine *e, struct sample *s, size_t n, size_t *refused)
 {
     const struct conf *c = e->c;
     char err[256], mbuf[32], outlet_none[1] = "";
@@ -560,6 +697,7 @@ engine_feed(struct engine *e, const struct sample *s, size_t n, size_t *refused)
     for (size_t i = 0; i < n; i++) {
         if (s[i].meter >= c->nmeters)
             continue;
+        size_t nev = e->sink.nev;
         int r = acct_feed(e->acct, &s[i], &e->sink);
         if (r == 1) {
             nref++;
@@ -573,6 +711,7 @@ engine_feed(struct engine *e, const struct sample *s, size_t n, size_t *refused)
             break;
         }
         mark_dirty(e, &s[i]);
+        judge(e, &s[i], nev);
     }
     if (refused)
         *refused = nref;
@@ -595,15 +734,6 @@ engine_feed(struct engine *e, const struct sample *s, size_t n, size_t *refused)
         const struct acct_event *v = &e->sink.ev[i];
         const char *meter = c->meters[v->meter].id;
         const char *point = conf_meter_point(c, v->meter, v->point)->name;
-        if (v->kind == AE_WRAP)
-            log_info("meter %s: %s wrapped from %.17g to %.17g; counted", meter,
-                     point, v->from, v->to);
-        else
-            log_warnx("meter %s: %s %s from %.17g to %.17g; not counted as "
-                      "usage",
-                      meter, point,
-                      v->kind == AE_RESET ? "went back" : "jumped", v->from,
-                      v->to);
         if (ledger_add_event(e->l, v->ts, meter, point, event_names[v->kind],
                              v->from, v->to, err, sizeof err) == -1)
             goto rollback;
@@ -611,6 +741,13 @@ engine_feed(struct engine *e, const struct sample *s, size_t n, size_t *refused)
     if (save_dirty(e, err, sizeof err) == -1 ||
         ledger_commit(e->l, err, sizeof err) == -1)
         goto rollback;
+    /* The last slices of a day come with the first readings after it,
+     * often after the new day's first evaluation summed the days before:
+     * sum them again, or the peak would depend on when the daemon
+     * started. */
+    for (size_t i = 0; i < e->sink.nincr && e->cap.day_start != -1; i++)
+        if (e->sink.incr[i].hour < e->cap.day_start)
+            e->cap.day_start = -1;
     written(e);
     return rc;
 rollback:
@@ -676,7 +813,8 @@ engine_open(const struct conf *c, const struct tzone *z, struct ledger *l,
     }
     e->dirty = calloc(npoints ? npoints : 1, 1);
     e->dirty_list = calloc(npoints ? npoints : 1, sizeof *e->dirty_list);
-    if (e->dirty == NULL || e->dirty_list == NULL)
+    e->uncounted = calloc(npoints ? npoints : 1, sizeof *e->uncounted);
+    if (e->dirty == NULL || e->dirty_list == NULL || e->uncounted == NULL)
         goto oom;
 
     for (size_t i = 0; i < c->nenterprises; i++) {
@@ -717,6 +855,15 @@ engine_open(const struct conf *c, const struct tzone *z, struct ledger *l,
         engine_close(e);
         return NULL;
     }
+    e->judged_hour = e->conc_hour = -1;
+    char buf[32];
+    if (ledger_get_meta(l, "judged_hour", buf, sizeof buf) == 0)
+        e->judged_hour = strtoll(buf, NULL, 10);
+    if (ledger_get_meta(l, "conc_hour", buf, sizeof buf) == 0)
+        e->conc_hour = strtoll(buf, NULL, 10);
+    /* Concentration hours go on after the last one judged. */
+    for (size_t i = 0; i < e->nconcs; i++)
+        e->concs[i].hour = e->conc_hour;
     char factors[256];
     snprintf(factors, sizeof factors,
              "electricity %.17g kgce/kWh, gas %.17g kgce/m3, steam %.17g "
@@ -751,6 +898,7 @@ engine_close(struct engine *e)
     free(e->point_base);
     free(e->dirty);
     free(e->dirty_list);
+    free(e->uncounted);
     free(e);
 }
 

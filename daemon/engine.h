@@ -31,6 +31,12 @@ struct engine_out {
                     bool retain);
     /* An alert changed state: deliver it (MQTT, log, exec hook). */
     void (*alert)(void *arg, const struct engine_alert *a);
+    /* An evaluation at `now` with `publish` is done (engine_quotas and
+     * engine_capacity hold its results) and about to be committed: store
+     * what derives from it (the RRD files) first, so that a kill between
+     * the two leaves the evaluation to be made again, never a gap. May be
+     * NULL. */
+    void (*evaluated)(void *arg, double now, bool publish);
     void *arg;
 };
 
@@ -79,15 +85,29 @@ void engine_close(struct engine *e);
 
 /* Account a batch of samples in one ledger transaction. Samples older than
  * a point's last accepted one are refused and counted in *refused (may be
- * NULL). Returns 0, or -1 after logging a ledger error (the batch is rolled
- * back and its accounting state with it is lost: see the log). */
-int engine_feed(struct engine *e, const struct sample *s, size_t n,
-                size_t *refused);
+ * NULL). A total's reading that is not counted gets its event's flag in
+ * s[i].flag (acct_event_flag: D for a reset, T for a jump), so that it is
+ * published and stored as such. Returns 0, or -1 after logging a ledger
+ * error (the batch is rolled back and its accounting state with it is lost:
+ * see the log). */
+int engine_feed(struct engine *e, struct sample *s, size_t n, size_t *refused);
 
 /* Evaluate quotas, concentration hours and capacity at `now`; publish their
  * topics when `publish` (the caller's once-a-minute tick) or when a state
  * changed; raise alerts. */
 void engine_evaluate(struct engine *e, double now, bool publish);
+
+/* Publish the retained state again without evaluating: quota and capacity
+ * topics as last evaluated, alert states as last announced (for quotas and
+ * limits still in the config). For after a reconnection: the broker may
+ * lack what was published while it was away. */
+void engine_republish(struct engine *e);
+
+/* The start of the hour of the last evaluation that the ledger holds, -1
+ * before the first: a replay judges again the hour boundaries after it
+ * whose readings the ledger already has (a run killed between writing
+ * them and judging them). */
+int64_t engine_judged_hour(const struct engine *e);
 
 /* Set an enterprise's value added for a period label; validates the owner,
  * the label and the amount (finite, >= 0). Returns 0, or -1 with the reason
@@ -105,5 +125,11 @@ const struct engine_capacity *engine_capacity(const struct engine *e);
  * Returns the length or -1. */
 int engine_quota_payload(const struct engine_quota *q, bool with_since,
                          char *buf, size_t len);
+
+/* Format a concentration limit's alert payload (DESIGN §6: the last judged
+ * hour's flow-weighted mean against the limit, with since) into buf.
+ * Returns the length or -1. */
+int engine_conc_payload(const struct engine *e, const struct engine_conc *k,
+                        char *buf, size_t len);
 
 #endif

@@ -36,7 +36,13 @@ static const char schema[] =
     "CREATE TABLE IF NOT EXISTS alert_state(key TEXT PRIMARY KEY,"
     " state TEXT NOT NULL, since REAL NOT NULL, payload TEXT) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS alert_history(id INTEGER PRIMARY KEY,"
-    " ts REAL, key TEXT, from_state TEXT, to_state TEXT, payload TEXT);";
+    " ts REAL, key TEXT, from_state TEXT, to_state TEXT, payload TEXT);"
+    /* MQTT messages not acknowledged by the broker yet, in send order; size
+     * (topic + payload bytes) comes before the text so that trimming reads
+     * no overflow pages. */
+    "CREATE TABLE IF NOT EXISTS outbox(id INTEGER PRIMARY KEY,"
+    " created REAL NOT NULL, size INTEGER NOT NULL, topic TEXT NOT NULL,"
+    " payload BLOB NOT NULL);";
 
 enum {
     ST_BEGIN,
@@ -56,6 +62,14 @@ enum {
     ST_ALERT_HISTORY,
     ST_SET_META,
     ST_FIRST,
+    ST_GET_META,
+    ST_OB_PUT,
+    ST_OB_DEL,
+    ST_OB_DEL_RANGE,
+    ST_OB_NEXT,
+    ST_OB_SCAN,
+    ST_OB_TOTALS,
+    ST_OB_OLDEST,
     ST_COUNT
 };
 
@@ -92,6 +106,17 @@ static const char *const sql[ST_COUNT] = {
     [ST_SET_META] = "INSERT OR REPLACE INTO meta VALUES(?1, ?2)",
     [ST_FIRST] = "SELECT hour, covered FROM hourly WHERE owner = ?1 AND"
                  " measure = ?2 ORDER BY hour LIMIT 1",
+    [ST_GET_META] = "SELECT value FROM meta WHERE key = ?1",
+    [ST_OB_PUT] = "INSERT INTO outbox VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_OB_DEL] = "DELETE FROM outbox WHERE id = ?1",
+    [ST_OB_DEL_RANGE] = "DELETE FROM outbox WHERE id > ?1 AND id <= ?2",
+    [ST_OB_NEXT] = "SELECT id, topic, payload FROM outbox WHERE id > ?1"
+                   " ORDER BY id LIMIT ?2",
+    [ST_OB_SCAN] = "SELECT id, created, size FROM outbox WHERE id > ?1"
+                   " ORDER BY id",
+    [ST_OB_TOTALS] = "SELECT count(*), total(size), ifnull(max(id), 0) FROM"
+                     " outbox",
+    [ST_OB_OLDEST] = "SELECT created FROM outbox ORDER BY id LIMIT 1",
 };
 
 struct ledger {
@@ -388,4 +413,122 @@ ledger_first(struct ledger *l, const char *owner, const char *measure,
     sqlite3_reset(s);
     sqlite3_clear_bindings(s);
     return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+ledger_get_meta(struct ledger *l, const char *key, char *buf, size_t len)
+{
+    sqlite3_stmt *s = l->st[ST_GET_META];
+    sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW)
+        snprintf(buf, len, "%s", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+int
+ledger_outbox_put(struct ledger *l, int64_t id, double created,
+                  const char *topic, const char *payload, size_t len, char *err,
+                  size_t errlen)
+{
+    sqlite3_stmt *s = l->st[ST_OB_PUT];
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_double(s, 2, created);
+    sqlite3_bind_int64(s, 3, (sqlite3_int64)(strlen(topic) + len));
+    sqlite3_bind_text(s, 4, topic, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(s, 5, len ? payload : "", (int)len, SQLITE_STATIC);
+    return step_done(l, ST_OB_PUT, err, errlen);
+}
+
+int
+ledger_outbox_del(struct ledger *l, int64_t id, char *err, size_t errlen)
+{
+    sqlite3_bind_int64(l->st[ST_OB_DEL], 1, id);
+    return step_done(l, ST_OB_DEL, err, errlen);
+}
+
+int
+ledger_outbox_del_range(struct ledger *l, int64_t after, int64_t upto,
+                        char *err, size_t errlen)
+{
+    sqlite3_stmt *s = l->st[ST_OB_DEL_RANGE];
+    sqlite3_bind_int64(s, 1, after);
+    sqlite3_bind_int64(s, 2, upto);
+    if (step_done(l, ST_OB_DEL_RANGE, err, errlen) == -1)
+        return -1;
+    return sqlite3_changes(l->db);
+}
+
+int
+ledger_outbox_next(struct ledger *l, int64_t after, int max,
+                   int (*fn)(void *arg, int64_t id, const char *topic,
+                             const char *payload, size_t len),
+                   void *arg)
+{
+    sqlite3_stmt *s = l->st[ST_OB_NEXT];
+    int n = 0, rc;
+    sqlite3_bind_int64(s, 1, after);
+    sqlite3_bind_int(s, 2, max);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        const char *p = sqlite3_column_blob(s, 2);
+        size_t len = (size_t)sqlite3_column_bytes(s, 2);
+        const char *topic = (const char *)sqlite3_column_text(s, 1);
+        if (fn(arg, sqlite3_column_int64(s, 0), topic ? topic : "", p ? p : "",
+               len) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+        n++;
+    }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc == SQLITE_DONE ? n : -1;
+}
+
+int
+ledger_outbox_scan(struct ledger *l, int64_t after,
+                   int (*fn)(void *arg, int64_t id, double created,
+                             int64_t size),
+                   void *arg)
+{
+    sqlite3_stmt *s = l->st[ST_OB_SCAN];
+    int rc;
+    sqlite3_bind_int64(s, 1, after);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+        if (fn(arg, sqlite3_column_int64(s, 0), sqlite3_column_double(s, 1),
+               sqlite3_column_int64(s, 2)) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+ledger_outbox_totals(struct ledger *l, int64_t *count, int64_t *bytes,
+                     int64_t *max_id)
+{
+    sqlite3_stmt *s = l->st[ST_OB_TOTALS];
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *count = sqlite3_column_int64(s, 0);
+        *bytes = (int64_t)sqlite3_column_double(s, 1);
+        *max_id = sqlite3_column_int64(s, 2);
+    }
+    sqlite3_reset(s);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+double
+ledger_outbox_oldest(struct ledger *l)
+{
+    sqlite3_stmt *s = l->st[ST_OB_OLDEST];
+    double v = NAN;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        v = sqlite3_column_double(s, 0);
+    sqlite3_reset(s);
+    return v;
 }

@@ -1,5 +1,6 @@
-/* The ledger: exact hourly rows, point baselines, value added and alert
- * state in SQLite (<state_dir>/ecmond.db): the only SQLite user. */
+/* The ledger: exact hourly rows, point baselines, value added, alert
+ * state and the MQTT outbox in SQLite (<state_dir>/ecmond.db): the only
+ * SQLite user. */
 #ifndef ECMON_LEDGER_STORE_H
 #define ECMON_LEDGER_STORE_H
 
@@ -83,5 +84,37 @@ int ledger_add_alert_history(struct ledger *l, double ts, const char *key,
 /* Free-form settings (e.g. the energy factors in use). */
 int ledger_set_meta(struct ledger *l, const char *key, const char *value,
                     char *err, size_t errlen);
+/* A setting's value into buf; 0, or -1 when there is none. */
+int ledger_get_meta(struct ledger *l, const char *key, char *buf, size_t len);
+
+/* The outbox table: MQTT messages waiting for the broker's acknowledgement
+ * (daemon/outbox.c keeps the rules). Ids are given by the caller, growing:
+ * they are the send order. A row's size is its topic and payload bytes. */
+int ledger_outbox_put(struct ledger *l, int64_t id, double created,
+                      const char *topic, const char *payload, size_t len,
+                      char *err, size_t errlen);
+int ledger_outbox_del(struct ledger *l, int64_t id, char *err, size_t errlen);
+/* Delete the rows with after < id <= upto. Returns how many, or -1. */
+int ledger_outbox_del_range(struct ledger *l, int64_t after, int64_t upto,
+                            char *err, size_t errlen);
+/* At most max rows with id > after, oldest first, until fn returns
+ * nonzero (that row is not counted). The strings live until fn returns;
+ * the payload is not NUL-terminated. Returns the rows taken, or -1. */
+int ledger_outbox_next(struct ledger *l, int64_t after, int max,
+                       int (*fn)(void *arg, int64_t id, const char *topic,
+                                 const char *payload, size_t len),
+                       void *arg);
+/* The rows with id > after, oldest first, with their enqueue time (Unix)
+ * and size, until fn returns nonzero. Returns 0 or -1. */
+int ledger_outbox_scan(struct ledger *l, int64_t after,
+                       int (*fn)(void *arg, int64_t id, double created,
+                                 int64_t size),
+                       void *arg);
+/* Row count, sum of sizes and the highest id (0 when empty). Returns 0 or
+ * -1. */
+int ledger_outbox_totals(struct ledger *l, int64_t *count, int64_t *bytes,
+                         int64_t *max_id);
+/* The enqueue time of the oldest row, NAN when there is none. */
+double ledger_outbox_oldest(struct ledger *l);
 
 #endif

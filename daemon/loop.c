@@ -29,9 +29,11 @@
 #include "daemon/tz.h"
 #include "daemon/views.h"
 #include "daemon/core/topic.h"
+#include "daemon/core/va_message.h"
 #include "daemon/clock.h"
 #include "daemon/log.h"
 #include "daemon/mqtt_pub.h"
+#include "daemon/outbox.h"
 #include "daemon/privs.h"
 #include "daemon/signals.h"
 #include "drivers/pollers.h"
@@ -142,7 +144,7 @@ publish_meter_status(struct ecmond *d, size_t i)
     struct meter_rt *m = &d->meters[i];
     struct mpoll_stats st;
     char payload[512];
-    if (m->online < 0 || d->mqtt == NULL)
+    if (m->online < 0 || d->outbox == NULL)
         return;
     /* The poller's counters are newer than the last state change's. */
     if (d->pollers && pollers_meter_stats(d->pollers, (int)i, &st) == 0) {
@@ -152,17 +154,28 @@ publish_meter_status(struct ecmond *d, size_t i)
     int n = payload_meter_status(payload, sizeof payload, m->online, m->errors,
                                  m->last_ok, m->since, m->reason);
     if (n > 0)
-        mqttp_publish(d->mqtt, m->status_topic, payload, (size_t)n,
-                      d->conf->mqtt.qos, true);
+        outbox_publish(d->outbox, m->status_topic, payload, (size_t)n, true);
+}
+
+static void
+publish_meter_statuses(struct ecmond *d)
+{
+    for (size_t i = 0; i < d->conf->nmeters; i++)
+        publish_meter_status(d, i);
 }
 
 static void
 on_mqtt_connect(void *arg)
 {
     struct ecmond *d = arg;
-    /* The broker may have lost retained state: publish ours again. */
-    for (size_t i = 0; i < d->conf->nmeters; i++)
-        publish_meter_status(d, i);
+    /* Retained state published while the broker was away was dropped, and
+     * the broker may have lost the rest: publish ours again. Readings and
+     * events wait in the outbox instead. */
+    if (d->outbox == NULL)
+        return; /* a start that failed half-way */
+    publish_meter_statuses(d);
+    if (d->engine)
+        engine_republish(d->engine);
 }
 
 /* ---- samples ---- */
@@ -188,12 +201,17 @@ store_poll(struct ecmond *d, uint32_t meter, double ts)
 }
 
 void
-ecmond_samples(struct ecmond *d, const struct sample *s, size_t n,
-               size_t *refused)
+ecmond_samples(struct ecmond *d, struct sample *s, size_t n, size_t *refused)
 {
     const struct conf *c = d->conf;
     char payload[256];
 
+    /* The ledger judges first: a reading it does not count is published
+     * and stored with its flag. */
+    if (d->engine)
+        engine_feed(d->engine, s, n, refused);
+    else if (refused)
+        *refused = 0;
     for (size_t i = 0; i < n; i++) {
         const struct sample *x = &s[i];
         if (x->meter >= c->nmeters)
@@ -205,18 +223,14 @@ ecmond_samples(struct ecmond *d, const struct sample *s, size_t n,
         m->last_flag[x->point] = x->flag;
         int len = payload_reading(payload, sizeof payload, x->ts, x->value,
                                   p->unit, x->flag);
-        if (len > 0 && d->mqtt)
-            mqttp_publish(d->mqtt, m->topics[x->point], payload, (size_t)len,
-                          c->mqtt.qos, false);
+        if (len > 0 && d->outbox)
+            outbox_publish(d->outbox, m->topics[x->point], payload, (size_t)len,
+                           false);
         d->samples++;
         /* The samples of one poll arrive together: store them as one. */
         if (i + 1 == n || s[i + 1].meter != x->meter || s[i + 1].ts != x->ts)
             store_poll(d, x->meter, x->ts);
     }
-    if (d->engine)
-        engine_feed(d->engine, s, n, refused);
-    else if (refused)
-        *refused = 0;
 }
 
 static void
@@ -249,9 +263,8 @@ static void
 engine_publish(void *arg, const char *topic, const char *payload, bool retain)
 {
     struct ecmond *d = arg;
-    if (d->mqtt)
-        mqttp_publish(d->mqtt, topic, payload, strlen(payload),
-                      d->conf->mqtt.qos, retain);
+    if (d->outbox)
+        outbox_publish(d->outbox, topic, payload, strlen(payload), retain);
 }
 
 static void
@@ -263,12 +276,12 @@ engine_alert(void *arg, const struct engine_alert *a)
     http_alert(d->http, a);
 }
 
-void
-ecmond_evaluate(struct ecmond *d, double now, bool publish)
+/* The quota and capacity RRD files, written before the evaluation is
+ * committed (engine_out.evaluated). */
+static void
+engine_evaluated(void *arg, double now, bool publish)
 {
-    if (d->engine == NULL)
-        return;
-    engine_evaluate(d->engine, now, publish);
+    struct ecmond *d = arg;
     if (!publish || d->rrd == NULL)
         return;
     const struct engine_quota *q;
@@ -293,43 +306,34 @@ ecmond_evaluate(struct ecmond *d, double now, bool publish)
         log_debug("rrd: %s", err);
 }
 
+void
+ecmond_evaluate(struct ecmond *d, double now, bool publish)
+{
+    if (d->engine)
+        engine_evaluate(d->engine, now, publish);
+}
+
 /* <prefix>/<park>/<enterprise>/value_added/set {"period":..,"yuan":..} */
 static void
 on_value_added(void *arg, const char *topic, const char *payload, size_t len)
 {
     struct ecmond *d = arg;
     const struct conf *c = d->conf;
-    char ent[CONF_ID_MAX], err[256];
-    size_t plen = strlen(c->mqtt.prefix) + strlen(c->park.id) + 2;
-    const char *rest = topic + plen, *slash;
-    if (strlen(topic) <= plen || (slash = strchr(rest, '/')) == NULL ||
-        strcmp(slash, "/value_added/set") != 0 ||
-        (size_t)(slash - rest) >= sizeof ent) {
-        log_warnx("value added via MQTT: unexpected topic %s", topic);
+    struct va_message m;
+    char err[256];
+    if (va_message_parse(c->mqtt.prefix, c->park.id, topic, payload, len, &m,
+                         err, sizeof err) == -1) {
+        if (m.enterprise[0])
+            log_warnx("value added for %s via MQTT rejected: %s", m.enterprise,
+                      err);
+        else
+            log_warnx("value added via MQTT: %s", err);
         return;
     }
-    memcpy(ent, rest, (size_t)(slash - rest));
-    ent[slash - rest] = '\0';
-    json_error_t jerr;
-    json_t *j = len <= 4096 ? json_loadb(payload, len, 0, &jerr) : NULL;
-    json_t *period = json_object_get(j, "period");
-    json_t *yuan = json_object_get(j, "yuan");
-    if (j == NULL)
-        snprintf(err, sizeof err, "%s",
-                 len > 4096 ? "payload larger than 4096 bytes"
-                            : "malformed JSON");
-    else if (!json_is_object(j) || !json_is_string(period) ||
-             !json_is_number(yuan) || json_object_size(j) != 2)
-        snprintf(err, sizeof err,
-                 "expected {\"period\": \"YYYY[-MM|-Qn]\", \"yuan\": "
-                 "number}");
-    else if (engine_set_va(d->engine, ent, json_string_value(period),
-                           json_number_value(yuan), "mqtt", real_now(), err,
-                           sizeof err) == 0)
-        err[0] = '\0';
-    if (err[0])
-        log_warnx("value added for %s via MQTT rejected: %s", ent, err);
-    json_decref(j);
+    if (engine_set_va(d->engine, m.enterprise, m.period, m.yuan, "mqtt",
+                      real_now(), err, sizeof err) == -1)
+        log_warnx("value added for %s via MQTT rejected: %s", m.enterprise,
+                  err);
 }
 
 /* ---- control requests ---- */
@@ -470,13 +474,18 @@ ecmond_open_outputs(struct ecmond *d, bool replay)
         log_warnx("%s", err);
         return -1;
     }
+    d->outbox = outbox_open(c, d->ledger, d->mqtt, err, sizeof err);
+    if (d->outbox == NULL) {
+        log_warnx("%s", err);
+        return -1;
+    }
     d->alerts = alert_out_new(c);
     if (d->alerts == NULL) {
         log_warnx("out of memory");
         return -1;
     }
-    alert_out_set_mqtt(d->alerts, d->mqtt);
-    struct engine_out out = {engine_publish, engine_alert, d};
+    alert_out_set_outbox(d->alerts, d->outbox);
+    struct engine_out out = {engine_publish, engine_alert, engine_evaluated, d};
     d->engine = engine_open(c, &d->tz, d->ledger, &out, replay ? 0 : 60, err,
                             sizeof err);
     if (d->engine == NULL) {
@@ -557,15 +566,21 @@ stop_parts(struct ecmond *d)
     }
     engine_close(d->engine);
     d->engine = NULL;
-    ledger_close(d->ledger);
-    d->ledger = NULL;
     if (d->alerts) {
         alert_out_drain(d->alerts, 2.0);
         alert_out_free(d->alerts);
         d->alerts = NULL;
     }
+    /* Hand the last readings over, let the broker acknowledge what it can,
+     * then write the outbox: the rest is sent by the next run. */
+    if (d->outbox)
+        outbox_tick(d->outbox, mono_now());
     mqttp_close(d->mqtt, 3.0);
     d->mqtt = NULL;
+    outbox_close(d->outbox);
+    d->outbox = NULL;
+    ledger_close(d->ledger);
+    d->ledger = NULL;
     if (d->rrd) {
         /* Through rrdcached, updates wait in its cache until flushed. */
         char err[512];
@@ -781,9 +796,11 @@ ecmond_run(struct ecmond *d)
         alert_out_tick(d->alerts, now);
         if (now >= next_status) {
             /* Keep the retained statuses' counters and last_ok fresh. */
-            on_mqtt_connect(d);
+            publish_meter_statuses(d);
             next_status = now + STATUS_REFRESH_S;
         }
+        /* Last: what this iteration queued goes out in it. */
+        outbox_tick(d->outbox, now);
 #ifdef HAVE_SYSTEMD
         if (watchdog_us && now >= next_watchdog) {
             sd_notify(0, "WATCHDOG=1");

@@ -26,6 +26,8 @@ struct mqtt_pub {
     char *input_filter; /* subscribed on every connection */
     void (*on_input)(void *, const char *, const char *, size_t);
     void *input_arg;
+    void (*on_ack)(void *, int);
+    void *ack_arg;
     void *arg;
     int connected;
     int connecting;  /* a connect is in flight */
@@ -122,9 +124,17 @@ cb_publish(struct mosquitto *mosq, void *obj, int mid)
 {
     struct mqtt_pub *m = obj;
     (void)mosq;
-    (void)mid;
     if (m->st.unacked > 0)
         m->st.unacked--;
+    if (m->on_ack)
+        m->on_ack(m->ack_arg, mid);
+}
+
+void
+mqttp_on_ack(struct mqtt_pub *m, void (*fn)(void *arg, int mid), void *arg)
+{
+    m->on_ack = fn;
+    m->ack_arg = arg;
 }
 
 static int
@@ -193,6 +203,7 @@ mqttp_new(const struct conf *c, void (*on_connect)(void *), void *arg,
     }
     mosquitto_int_option(m->mosq, MOSQ_OPT_PROTOCOL_VERSION,
                          MQTT_PROTOCOL_V311);
+    mosquitto_int_option(m->mosq, MOSQ_OPT_SEND_MAXIMUM, MQTTP_MAX_INFLIGHT);
     mosquitto_connect_callback_set(m->mosq, cb_connect);
     mosquitto_disconnect_callback_set(m->mosq, cb_disconnect);
     mosquitto_publish_callback_set(m->mosq, cb_publish);
@@ -272,24 +283,42 @@ mqttp_handle(struct mqtt_pub *m, bool readable, bool writable, double now)
     }
 }
 
-int
-mqttp_publish(struct mqtt_pub *m, const char *topic, const char *payload,
-              size_t len, int qos, bool retain)
+bool
+mqttp_connected(struct mqtt_pub *m)
 {
-    if (!m->connected) {
-        m->st.dropped++;
+    return m->connected;
+}
+
+static int
+publish(struct mqtt_pub *m, const char *topic, const char *payload, size_t len,
+        int qos, bool retain, int *mid)
+{
+    if (!m->connected ||
+        mosquitto_publish(m->mosq, mid, topic, (int)len, payload, qos,
+                          retain) != MOSQ_ERR_SUCCESS)
         return -1;
-    }
-    int rc =
-        mosquitto_publish(m->mosq, NULL, topic, (int)len, payload, qos, retain);
-    if (rc != MOSQ_ERR_SUCCESS) {
-        m->st.dropped++;
-        return -1;
-    }
     m->st.published++;
     if (qos > 0)
         m->st.unacked++;
     return 0;
+}
+
+int
+mqttp_publish(struct mqtt_pub *m, const char *topic, const char *payload,
+              size_t len, int qos, bool retain)
+{
+    if (publish(m, topic, payload, len, qos, retain, NULL) == -1) {
+        m->st.dropped++;
+        return -1;
+    }
+    return 0;
+}
+
+int
+mqttp_send(struct mqtt_pub *m, const char *topic, const char *payload,
+           size_t len, int qos, int *mid)
+{
+    return publish(m, topic, payload, len, qos, false, mid);
 }
 
 void

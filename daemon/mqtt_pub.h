@@ -10,10 +10,14 @@
 
 struct mqtt_pub;
 
+/* QoS > 0 messages the library has on the wire at once; more wait in its
+ * queue. */
+#define MQTTP_MAX_INFLIGHT 100
+
 struct mqttp_stats {
     int connected;
     uint64_t published; /* messages handed to the library */
-    uint64_t dropped;   /* messages dropped while not connected */
+    uint64_t dropped;   /* mqttp_publish calls refused (not connected) */
     uint64_t unacked;   /* QoS > 0 messages not acknowledged yet */
     uint64_t connects;  /* successful connections */
 };
@@ -35,10 +39,27 @@ bool mqttp_want_write(struct mqtt_pub *m);
  * bounded backoff). `now` is monotonic seconds. */
 void mqttp_handle(struct mqtt_pub *m, bool readable, bool writable, double now);
 
+/* Whether the broker accepted the connection and it has not broken since,
+ * as far as the library knows. */
+bool mqttp_connected(struct mqtt_pub *m);
+
 /* Publish; returns 0, or -1 when not connected (the message is counted as
  * dropped) or the library refused it. */
 int mqttp_publish(struct mqtt_pub *m, const char *topic, const char *payload,
                   size_t len, int qos, bool retain);
+
+/* Publish a message the caller keeps until it is acknowledged (the
+ * outbox): not retained; *mid gets its message id. Returns 0, or -1 when
+ * not connected or refused; nothing is counted as dropped. */
+int mqttp_send(struct mqtt_pub *m, const char *topic, const char *payload,
+               size_t len, int qos, int *mid);
+
+/* Call fn(arg, mid) from mqttp_handle when the broker acknowledged a
+ * message (PUBACK for QoS 1, PUBCOMP for QoS 2; QoS 0 once written). The
+ * library sends unacknowledged messages again after a reconnection, with
+ * the same mid. */
+void mqttp_on_ack(struct mqtt_pub *m, void (*fn)(void *arg, int mid),
+                  void *arg);
 
 /* Subscribe to `filter` (QoS 1) now and on every reconnection, and hand
  * each non-retained message to fn from mqttp_handle. The payload is not

@@ -4,6 +4,7 @@
  * every hour boundary of the readings' time, so a replayed month raises the
  * alerts a live month would have, in order. */
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <poll.h>
 #include <stdio.h>
@@ -13,12 +14,15 @@
 #include "daemon/alert_out.h"
 #include "daemon/clock.h"
 #include "daemon/ecmond.h"
+#include "daemon/engine.h"
 #include "daemon/log.h"
 #include "daemon/mqtt_pub.h"
+#include "daemon/outbox.h"
 #include "daemon/replay.h"
 
 #define BATCH 4096
 #define CONNECT_WAIT_S 3.0
+#define SEND_STALL_S 5.0 /* give up sending the outbox without progress */
 
 struct replay {
     struct ecmond *d;
@@ -27,7 +31,9 @@ struct replay {
     size_t lines, readings, accepted, refused, bad;
     double last_ts;
     int64_t next_hour;       /* the next hour boundary to evaluate at */
-    size_t accepted_at_eval; /* r->accepted at the last evaluation */
+    size_t queued;           /* readings handed to the batch */
+    size_t accepted_at_eval; /* r->accepted at the last boundary */
+    size_t queued_at_eval;   /* r->queued at the last boundary */
 };
 
 static void
@@ -41,6 +47,7 @@ pump_mqtt(struct ecmond *d, int timeout_ms)
         p.revents = 0;
     mqttp_handle(d->mqtt, fd != -1 && (p.revents & (POLLIN | POLLHUP)),
                  fd != -1 && (p.revents & POLLOUT), mono_now());
+    outbox_tick(d->outbox, mono_now());
     /* There is no main loop here: reap the exec hooks, or after
      * MAX_HOOKS alerts every further hook would be skipped. */
     alert_out_tick(d->alerts, mono_now());
@@ -70,10 +77,15 @@ catch_up(struct replay *r, double ts)
         flush(r);
         /* Judge only hours that got new readings: replaying what the
          * ledger already holds must not re-judge (and re-announce) the
-         * past. */
-        if (r->accepted > r->accepted_at_eval)
+         * past. Readings it holds but never judged (a run killed between
+         * writing them and judging their hour) are judged now. */
+        bool fresh = r->accepted > r->accepted_at_eval;
+        bool unjudged = r->queued > r->queued_at_eval &&
+                        r->next_hour > engine_judged_hour(r->d->engine);
+        if (fresh || unjudged)
             ecmond_evaluate(r->d, (double)r->next_hour, true);
         r->accepted_at_eval = r->accepted;
+        r->queued_at_eval = r->queued;
         r->next_hour += 3600;
     }
 }
@@ -179,6 +191,8 @@ ecmond_replay(struct ecmond *d, const char *path)
         return 1;
     }
     r->d = d;
+    /* Every transition runs the hook, however fast the readings come. */
+    alert_out_set_wait(d->alerts, true);
     double end = mono_now() + CONNECT_WAIT_S;
     struct mqttp_stats ms;
     do {
@@ -187,7 +201,7 @@ ecmond_replay(struct ecmond *d, const char *path)
     } while (!ms.connected && mono_now() < end);
     if (!ms.connected)
         log_warnx("replay: MQTT broker %s:%d not reachable: readings and "
-                  "alerts are not published",
+                  "events stay in the outbox for the daemon to send",
                   d->conf->mqtt.host, d->conf->mqtt.port);
 
     char *line = NULL, err[256];
@@ -208,6 +222,7 @@ ecmond_replay(struct ecmond *d, const char *path)
             r->last_ts = s.ts;
         catch_up(r, s.ts);
         r->batch[r->n++] = s;
+        r->queued++;
         if (r->n == BATCH)
             flush(r);
     }
@@ -217,8 +232,27 @@ ecmond_replay(struct ecmond *d, const char *path)
     flush(r);
     if (r->readings > 0)
         ecmond_evaluate(d, r->last_ts, true);
-    for (int i = 0; i < 20; i++)
+    /* Send the outbox while the broker takes it; what is left waits for
+     * the daemon. */
+    struct outbox_stats os;
+    uint64_t last = UINT64_MAX;
+    double stall = mono_now() + SEND_STALL_S;
+    for (;;) {
         pump_mqtt(d, 10);
+        outbox_stats(d->outbox, &os);
+        mqttp_stats(d->mqtt, &ms);
+        if (os.queued == 0 || !ms.connected || mono_now() >= stall)
+            break;
+        if (os.queued != last)
+            stall = mono_now() + SEND_STALL_S;
+        last = os.queued;
+    }
+    if (os.queued > 0)
+        log_info("replay: %" PRIu64 " messages left in the outbox for the "
+                 "daemon to send",
+                 os.queued);
+    /* The last hooks get their exec_timeout, as the others did. */
+    alert_out_drain(d->alerts, d->conf->alerts.exec_timeout);
 
     printf("replayed %zu readings from %s: %zu accepted, %zu refused "
            "(not newer than the ledger's), %zu bad lines; alerts: %llu\n",

@@ -10,6 +10,7 @@
 #include "daemon/ecmond.h"
 #include "daemon/engine.h"
 #include "daemon/mqtt_pub.h"
+#include "daemon/outbox.h"
 #include "drivers/pollers.h"
 
 bool
@@ -76,9 +77,11 @@ view_park(struct ecmond *d, const char *only)
                             quotas_json(e->quotas, e->nquotas), "meters",
                             meter_ids(c, e->meters, e->nmeters)));
     }
-    json_t *j = json_pack("{s:s, s:s, s:s, s:o}", "park", c->park.id,
-                          "park_name", c->park.name ? c->park.name : "",
-                          "timezone", c->park.timezone, "enterprises", ents);
+    json_t *j =
+        json_pack("{s:s, s:s, s:s, s:o, s:{s:f, s:f}}", "park", c->park.id,
+                  "park_name", c->park.name ? c->park.name : "", "timezone",
+                  c->park.timezone, "enterprises", ents, "levels", "warn",
+                  c->alerts.warn, "critical", c->alerts.critical);
     if (j && only == NULL) {
         json_object_set_new(j, "wwtp", json_boolean(c->park.has_wwtp));
         json_object_set_new(j, "park_quotas",
@@ -107,11 +110,15 @@ view_status(struct ecmond *d, const char *only)
                          "meters_online", (json_int_t)online, "timezone",
                          d->conf->park.timezone);
     struct mqttp_stats ms = {0};
+    struct outbox_stats os = {.oldest = NAN};
     if (d->mqtt)
         mqttp_stats(d->mqtt, &ms);
+    if (d->outbox)
+        outbox_stats(d->outbox, &os);
     return json_pack(
         "{s:s, s:s, s:s, s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, "
-        "s:{s:b, s:s, s:i, s:I, s:I, s:I, s:I}, s:s, s:s}",
+        "s:{s:b, s:s, s:i, s:I, s:I, s:I, s:I}, "
+        "s:{s:I, s:I, s:I, s:I, s:o, s:f, s:i}, s:s, s:s}",
         "version", ECMON_VERSION, "park", d->conf->park.id, "park_name",
         d->conf->park.name ? d->conf->park.name : "", "pid",
         (json_int_t)getpid(), "started", d->started, "uptime",
@@ -122,8 +129,11 @@ view_status(struct ecmond *d, const char *only)
         "mqtt", "connected", ms.connected, "host", d->conf->mqtt.host, "port",
         d->conf->mqtt.port, "published", (json_int_t)ms.published, "dropped",
         (json_int_t)ms.dropped, "unacked", (json_int_t)ms.unacked, "connects",
-        (json_int_t)ms.connects, "config", d->conf_path, "timezone",
-        d->conf->park.timezone);
+        (json_int_t)ms.connects, "outbox", "queued", (json_int_t)os.queued,
+        "bytes", (json_int_t)os.bytes, "inflight", (json_int_t)os.inflight,
+        "dropped", (json_int_t)os.dropped, "oldest", jnum(os.oldest), "max_mb",
+        d->conf->outbox.max_mb, "max_age_days", d->conf->outbox.max_age_days,
+        "config", d->conf_path, "timezone", d->conf->park.timezone);
 }
 
 static json_t *
@@ -230,15 +240,17 @@ view_alerts(struct ecmond *d, const char *only)
             json_array_append_new(a, quota_json(&q[i]));
     for (size_t i = 0; i < nk; i++) {
         const char *ent = d->conf->enterprises[k[i].enterprise].id;
-        if (k[i].state == QS_OK || !view_may_see(only, ent))
+        char buf[1024];
+        if (k[i].state == QS_OK || !view_may_see(only, ent) ||
+            engine_conc_payload(d->engine, &k[i], buf, sizeof buf) < 0)
             continue;
-        json_array_append_new(
-            a, json_pack("{s:s, s:s, s:s, s:f, s:f, s:s, s:f}", "enterprise",
-                         ent, "quota", k[i].key, "measure",
-                         conf_pollutant_name(k[i].pollutant), "used",
-                         isfinite(k[i].mean) ? k[i].mean : 0.0, "limit",
-                         k[i].limit, "state", quota_state_name(k[i].state),
-                         "since", k[i].since));
+        /* The MQTT alert payload, as for quotas. */
+        json_t *o = json_loads(buf, 0, NULL);
+        if (o == NULL)
+            continue;
+        json_object_set_new(o, "enterprise", json_string(ent));
+        json_object_set_new(o, "quota", json_string(k[i].key));
+        json_array_append_new(a, o);
     }
     return json_pack("{s:o, s:s}", "alerts", a, "timezone",
                      d->conf->park.timezone);

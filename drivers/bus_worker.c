@@ -162,8 +162,7 @@ worker_main(void *arg)
         bool changed = mpoll_end(due, rc == 0, mono_now(), real_now(), &ev);
         pthread_mutex_unlock(&w->mtx);
         sampleq_push(w->q, due->out, due->prof->npoints, changed ? &ev : NULL);
-        if (changed)
-            mpoll_announce(due, &ev);
+        mpoll_announce(due, rc == 0, changed ? &ev : NULL);
     }
     mblink_close(w->link);
     return NULL;

@@ -47,7 +47,9 @@ mpoll_init(struct mpoll *m, const struct conf *conf, int meter, double now,
     size_t np = m->prof->npoints ? m->prof->npoints : 1;
     m->out = calloc(np, sizeof *m->out);
     m->dead_reported = calloc(np, sizeof *m->dead_reported);
-    if (m->out == NULL || m->dead_reported == NULL)
+    if (m->out == NULL || m->dead_reported == NULL ||
+        faultlog_init(&m->flog, cm->id, m->prof->points, m->prof->npoints) ==
+            -1)
         return -1;
     for (size_t p = 0; p < m->prof->npoints; p++) {
         m->out[p].meter = (uint32_t)meter;
@@ -78,6 +80,7 @@ mpoll_free(struct mpoll *m)
     plan_free(&m->plan);
     free(m->out);
     free(m->dead_reported);
+    faultlog_free(&m->flog);
     m->out = NULL;
     m->dead_reported = NULL;
 }
@@ -106,10 +109,14 @@ fill_points(struct mpoll *m, const struct plan_req *r, const uint16_t *regs)
         struct sample *s = &m->out[pi];
         double v;
         s->ts = m->ts;
-        if (decode_point(p, regs + (p->address - r->addr), m->cm->ct, m->cm->pt,
-                         &v) != DECODE_OK) {
+        enum decode_status st = decode_point(p, regs + (p->address - r->addr),
+                                             m->cm->ct, m->cm->pt, &v);
+        if (st != DECODE_OK) {
             s->value = NAN;
             s->flag = FLAG_DEVICE;
+            faultlog_set(&m->flog, pi,
+                         st == DECODE_NAN ? FAULTLOG_NAN : FAULTLOG_BADFRAC, 0,
+                         v);
         } else {
             if (m->dead_reported[pi]) {
                 log_info("meter %s: point %s is read again", m->cm->id,
@@ -120,6 +127,10 @@ fill_points(struct mpoll *m, const struct plan_req *r, const uint16_t *regs)
             s->flag = FLAG_NORMAL;
             if ((p->has_min && v < p->min) || (p->has_max && v > p->max))
                 s->flag = FLAG_OVERRANGE;
+            faultlog_set(&m->flog, pi,
+                         s->flag == FLAG_NORMAL ? FAULTLOG_NORMAL
+                                                : FAULTLOG_RANGE,
+                         0, v);
         }
     }
 }
@@ -208,6 +219,9 @@ mpoll_answer(struct mpoll *m, enum mblink_status st, int exc,
         if (exc == 2 || exc == 3)
             return split(m, why);
         flag_points(m, r, FLAG_DEVICE);
+        for (unsigned j = 0; j < r->npoints; j++)
+            faultlog_set(&m->flog, m->plan.idx[r->first + j],
+                         FAULTLOG_EXCEPTION, exc, NAN);
         return advance(m);
     }
     if (st == MBL_IO || m->attempt >= m->bus->retries)
@@ -271,11 +285,25 @@ mpoll_end(struct mpoll *m, bool ok, double end, double now,
     return true;
 }
 
-void
-mpoll_announce(const struct mpoll *m, const struct meter_event *ev)
+static void
+log_fault(void *arg, bool warn, const char *line)
 {
-    if (ev->online)
-        log_info("meter %s: online", m->cm->id);
+    (void)arg;
+    if (warn)
+        log_warnx("%s", line);
     else
+        log_info("%s", line);
+}
+
+void
+mpoll_announce(struct mpoll *m, bool ok, const struct meter_event *ev)
+{
+    if (ev != NULL && ev->online)
+        log_info("meter %s: online", m->cm->id);
+    else if (ev != NULL)
         log_warnx("meter %s: offline: %s", m->cm->id, m->err);
+    if (ok)
+        faultlog_report(&m->flog, mblink_exception_name, log_fault, NULL);
+    else
+        faultlog_discard(&m->flog);
 }

@@ -11,10 +11,10 @@
  *   }
  *   lock; changed = mpoll_end(m, ok, end, now, &ev); unlock;
  *   hand m->out (and ev if changed) to the main loop;
- *   if (changed) mpoll_announce(m, &ev);
+ *   mpoll_announce(m, ok, changed ? &ev : NULL);
  *
- * No I/O but logging (a change of state, a split request, a dead point:
- * each once). Times are passed in. */
+ * No I/O but logging (a change of state, a split request, a dead point, a
+ * device fault or an out-of-range value: each once). Times are passed in. */
 #ifndef ECMON_METER_POLL_H
 #define ECMON_METER_POLL_H
 
@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "drivers/faultlog.h"
 #include "drivers/mblink.h"
 #include "drivers/plan.h"
 #include "drivers/sampleq.h"
@@ -52,6 +53,7 @@ struct mpoll {
     struct mpoll_stats st; /* guarded by the driver's lock: see mpoll_end */
     struct sample *out;    /* one per point, reused every poll */
     bool *dead_reported;   /* per point: its rejection was logged */
+    struct faultlog flog;  /* device faults and ranges, reported once */
     double dead_retry_at;
 
     /* The poll under way. */
@@ -110,9 +112,12 @@ int mpoll_fail(struct mpoll *m, const char *why);
 bool mpoll_end(struct mpoll *m, bool ok, double end, double now,
                struct meter_event *ev);
 
-/* Log the change mpoll_end reported (once per change: "meter X: online",
- * "meter X: offline: why"). Call without the lock held, before the next
- * mpoll_begin (the whole reason is in m->err; ev's is cut short). */
-void mpoll_announce(const struct mpoll *m, const struct meter_event *ev);
+/* After every poll, without the lock held and before the next
+ * mpoll_begin: log the change of state mpoll_end reported, if any (ev;
+ * "meter X: online", "meter X: offline: why", the whole reason being in
+ * m->err), then, after a poll the device answered (ok), the device faults
+ * and out-of-range values that began, changed or ended (drivers/faultlog.h);
+ * after a failed poll those of its points are forgotten. */
+void mpoll_announce(struct mpoll *m, bool ok, const struct meter_event *ev);
 
 #endif

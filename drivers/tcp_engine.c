@@ -169,8 +169,7 @@ finish_poll(struct tcp_engine *e, struct tbus *b, bool ok, double now)
         e->flush_at = tick_after(now);
     if (sampleq_buf_add(&e->batch, m->mp.out, m->mp.prof->npoints, evp) == -1)
         sampleq_push(e->q, m->mp.out, m->mp.prof->npoints, evp);
-    if (changed)
-        mpoll_announce(&m->mp, &ev);
+    mpoll_announce(&m->mp, ok, evp);
     theap_set(&e->timers, &m->slot, m->mp.sched.next);
 }
 

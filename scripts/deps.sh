@@ -5,11 +5,12 @@ set -euo pipefail
 
 PKGS=(build-essential cmake pkg-config
       libmodbus-dev libmosquitto-dev librrd-dev libconfig-dev libsqlite3-dev
-      libjansson-dev libsystemd-dev libcmocka-dev
+      libjansson-dev libsystemd-dev libcmocka-dev valgrind
       libmicrohttpd-dev nettle-dev curl openssl
       mosquitto mosquitto-clients rrdtool rrdcached sqlite3
       mbpoll socat python3 python3-pymodbus python3-serial-asyncio
-      fonts-noto-cjk)   # Chinese enterprise names in ecmonctl graph
+      chromium chromium-driver python3-selenium  # the dashboard's browser test
+      fonts-noto-cjk)   # Chinese enterprise names in graphs and the dashboard
 
 missing=()
 for p in "${PKGS[@]}"; do

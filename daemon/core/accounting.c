@@ -560,6 +560,20 @@ acct_sink_free(struct acct_sink *s)
     *s = (struct acct_sink){0};
 }
 
+char
+acct_event_flag(enum acct_event_kind kind)
+{
+    switch (kind) {
+    case AE_RESET:
+        return FLAG_DEVICE;
+    case AE_JUMP:
+        return FLAG_OVERRANGE;
+    case AE_WRAP:
+        break;
+    }
+    return FLAG_NORMAL;
+}
+
 const char *
 acct_measure_name(enum acct_measure m)
 {

@@ -100,6 +100,12 @@ int acct_feed(struct acct *a, const struct sample *s, struct acct_sink *out);
 
 void acct_sink_free(struct acct_sink *s);
 
+/* The HJ 212 flag of the reading that caused an event: D for a total that
+ * went back (reset or replaced: the meter's count was lost), T for a jump
+ * beyond max_rate (more than the meter can measure), N for a wrap (a
+ * correct reading, counted). */
+char acct_event_flag(enum acct_event_kind kind);
+
 const char *acct_measure_name(enum acct_measure m); /* "effluent_m3" ... */
 
 #endif

@@ -7,8 +7,11 @@
 #
 # Functions: it_setup NAME; fail MSG; pass MSG; free_port;
 #   wait_until SECONDS DESCRIPTION CMD...;
-#   start_mosquitto / stop_mosquitto / restart_mosquitto (MQTT_PORT);
-#   mqtt_sub_bg FILE TOPIC...; start_sim CONF [ARGS...] / stop_sim /
+#   start_mosquitto / stop_mosquitto / restart_mosquitto (MQTT_PORT;
+#   MQTT_PERSISTENCE=true keeps sessions and messages across restarts,
+#   MQTT_CONF_EXTRA adds lines to mosquitto.conf);
+#   mqtt_sub_bg FILE TOPIC... (MQTT_SUB_OPTS: more mosquitto_sub options);
+#   start_sim CONF [ARGS...] / stop_sim /
 #   sim_cmd "COMMAND" (SIM_PID, SIM_SOCK); start_ecmond CONF / stop_ecmond
 #   (ECMOND_PID). KEEP=1 keeps $T.
 #
@@ -194,8 +197,11 @@ _it_run_mosquitto() {
         _it_port_open "$MQTT_PORT"
 }
 
-# start_mosquitto: a broker on $MQTT_PORT (127.0.0.1), log $T/mosquitto.log.
-# Tries another port if the one picked was taken meanwhile.
+# start_mosquitto: a broker on $MQTT_PORT (127.0.0.1), log $T/mosquitto.log
+# (every message unless MQTT_LOG_TYPE names another mosquitto log_type,
+# e.g. warning). Tries another port if the one picked was taken meanwhile.
+# With MQTT_PERSISTENCE=true it saves sessions and queued messages in $T
+# when stopped and loads them when started again.
 start_mosquitto() {
     local try
     for try in 1 2 3; do
@@ -203,10 +209,12 @@ start_mosquitto() {
         cat >"$T/mosquitto.conf" <<EOF
 listener $MQTT_PORT 127.0.0.1
 allow_anonymous true
-persistence false
+persistence ${MQTT_PERSISTENCE:-false}
+persistence_location $T/
 log_dest file $T/mosquitto.log
-log_type all
+log_type ${MQTT_LOG_TYPE:-all}
 user $(id -un)
+${MQTT_CONF_EXTRA:-}
 EOF
         if _it_run_mosquitto; then
             return 0
@@ -245,8 +253,9 @@ mqtt_sub_bg() {
     for t in "$@"; do
         args+=(-t "$t")
     done
-    (_it_exec mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -v "${args[@]}" \
-        -t "$probe") >"$file" 2>>"$T/mosquitto_sub.log" &
+    # shellcheck disable=SC2086 # MQTT_SUB_OPTS is a list of options
+    (_it_exec mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -v ${MQTT_SUB_OPTS:-} \
+        "${args[@]}" -t "$probe") >"$file" 2>>"$T/mosquitto_sub.log" &
     MQTT_SUB_PID=$!
     _it_track "$MQTT_SUB_PID"
     _it_started "$MQTT_SUB_PID" 10 "subscription to $*" \

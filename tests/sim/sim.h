@@ -44,7 +44,9 @@ enum sim_fault {
     FAULT_NONE,
     FAULT_TIMEOUT,
     FAULT_EXCEPTION,
-    FAULT_NAN,
+    FAULT_NAN,     /* float registers hold NaN */
+    FAULT_INF,     /* ... +infinity */
+    FAULT_NEG_INF, /* ... -infinity */
     FAULT_BADUNIT,
     FAULT_BADCRC,
 };
@@ -98,7 +100,7 @@ int sim_meter_find(const struct sim *s, const char *id);
 int sim_point_find(const struct sim_meter *m, const char *name);
 
 /* The registers point `pi` of meter `m` serves at `now` (width of its type),
- * honouring frozen values and the nan fault. */
+ * honouring frozen values and the nan/inf/-inf faults. */
 void sim_point_regs(const struct sim_meter *m, size_t pi, double now,
                     uint16_t *regs);
 

@@ -160,7 +160,7 @@ cmd_fault(struct ctx *c, int argc, char **argv)
     if (argc != 3)
         return reply(c, -1,
                      "usage: fault METER none|timeout|exception[:CODE]"
-                     "|nan|reset|badunit|badcrc");
+                     "|nan|inf|-inf|reset|badunit|badcrc");
     if (lookup(c, argv[1], NULL, &m, NULL))
         return -1;
     if (strcmp(f, "none") == 0) {
@@ -176,6 +176,10 @@ cmd_fault(struct ctx *c, int argc, char **argv)
         m->exc_code = (uint8_t)code;
     } else if (strcmp(f, "nan") == 0) {
         m->fault = FAULT_NAN;
+    } else if (strcmp(f, "inf") == 0) {
+        m->fault = FAULT_INF;
+    } else if (strcmp(f, "-inf") == 0) {
+        m->fault = FAULT_NEG_INF;
     } else if (strcmp(f, "reset") == 0) {
         sim_meter_reset_totals(m, c->now);
     } else if (strcmp(f, "badunit") == 0) {

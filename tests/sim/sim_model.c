@@ -404,20 +404,47 @@ point_value(const struct sim_meter *m, size_t pi, double now)
     return sp->base + per_hour_s / 3600;
 }
 
+/* The value the nan, inf and -inf faults put in float registers. */
 static bool
-is_float_type(enum conf_type t)
+fault_float(enum sim_fault f, double *v)
 {
-    return t == TYPE_FLOAT32 || t == TYPE_FLOAT64 || t == TYPE_INT32_FLOAT32;
+    switch (f) {
+    case FAULT_NAN:
+        *v = NAN;
+        return true;
+    case FAULT_INF:
+        *v = INFINITY;
+        return true;
+    case FAULT_NEG_INF:
+        *v = -INFINITY;
+        return true;
+    default:
+        return false;
+    }
 }
 
 static void
 encode(const struct sim_meter *m, size_t pi, double value, uint16_t *regs)
 {
     const struct conf_point *cp = m->points[pi].cp;
-    double raw = decode_raw_for(cp, value, m->cm->ct, m->cm->pt);
-    if (m->fault == FAULT_NAN && is_float_type(cp->type))
-        raw = NAN;
+    double raw = decode_raw_for(cp, value, m->cm->ct, m->cm->pt), bad;
+
+    if (!fault_float(m->fault, &bad) ||
+        (cp->type != TYPE_FLOAT32 && cp->type != TYPE_FLOAT64 &&
+         cp->type != TYPE_INT32_FLOAT32)) {
+        decode_encode_raw(cp, raw, regs);
+        return;
+    }
+    if (cp->type != TYPE_INT32_FLOAT32) {
+        decode_encode_raw(cp, bad, regs);
+        return;
+    }
+    /* A split total: the integer part as it is, the bad value in its
+     * fraction register (encoding the whole would clamp an infinity). */
+    struct conf_point frac = *cp;
+    frac.type = TYPE_FLOAT32;
     decode_encode_raw(cp, raw, regs);
+    decode_encode_raw(&frac, bad, regs + 2);
 }
 
 void

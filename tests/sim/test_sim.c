@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "drivers/decode.h"
 #include "tests/sim/sim.h"
 #include "tests/sim/sim_pdu.h"
 
@@ -26,7 +27,9 @@ static const char conf_text[] =
     "  { name = \"cod\"; kind = \"concentration\"; pollutant = \"cod\";"
     "    table = \"holding\"; address = 0; type = \"uint16\"; scale = 0.1; },\n"
     "  { name = \"gas\"; kind = \"gas_total\"; table = \"holding\";"
-    "    address = 4; type = \"uint32\"; order = \"cdab\"; scale = 0.01; }\n"
+    "    address = 4; type = \"uint32\"; order = \"cdab\"; scale = 0.01; },\n"
+    "  { name = \"fwd\"; kind = \"info\"; table = \"input\";"
+    "    address = 0x20; type = \"int32+float32\"; }\n"
     "); } );\n"
     "enterprises = ( { id = \"e\"; name = \"E\"; meters = (\n"
     "  { id = \"m\"; bus = \"gw1\"; slave = 7; profile = \"f\"; interval = 10;"
@@ -214,6 +217,47 @@ ctl(void **state, const char *cmd)
     return reply;
 }
 
+/* nan, inf and -inf: every float register holds that value (for a split
+ * total, its fraction; the integer part stays); integers are unaffected. */
+static void
+test_bad_floats(void **state)
+{
+    struct sim_meter *m = meter(state);
+    const enum sim_fault faults[] = {FAULT_NAN, FAULT_INF, FAULT_NEG_INF};
+    const char *names[] = {"nan", "inf", "-inf"};
+    char cmd[32];
+    uint16_t regs[4];
+    double raw;
+
+    sim_point_set(m, 0, 12.5, 0);   /* flow, float32 */
+    sim_point_set(m, 2, 48.7, 0);   /* cod, uint16 x 0.1 */
+    sim_point_set(m, 4, 1234.5, 0); /* fwd, int32+float32 */
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(cmd, sizeof cmd, "fault m %s", names[i]);
+        assert_string_equal(ctl(state, cmd), "ok");
+        assert_int_equal(m->fault, faults[i]);
+        sim_point_regs(m, 0, 0, regs);
+        float f;
+        uint32_t bits = (uint32_t)regs[0] << 16 | regs[1];
+        memcpy(&f, &bits, sizeof f);
+        if (faults[i] == FAULT_NAN)
+            assert_true(isnan(f));
+        else
+            assert_true(f == (faults[i] == FAULT_INF ? INFINITY : -INFINITY));
+        assert_int_equal(decode_raw(m->points[0].cp, regs, &raw), DECODE_NAN);
+        sim_point_regs(m, 1, 0, regs);
+        assert_int_equal(decode_raw(m->points[1].cp, regs, &raw), DECODE_NAN);
+        sim_point_regs(m, 4, 0, regs);
+        assert_int_equal((uint32_t)regs[0] << 16 | regs[1], 1234);
+        assert_int_equal(decode_raw(m->points[4].cp, regs, &raw),
+                         DECODE_BADFRAC);
+        assert_true(isnan(sim_point_get(m, 0, 0)));
+        assert_true(sim_point_get(m, 2, 0) == 487 * 0.1);
+    }
+    assert_string_equal(ctl(state, "fault m none"), "ok");
+    assert_true(sim_point_get(m, 4, 0) == 1234.5);
+}
+
 static void
 test_ctl(void **state)
 {
@@ -257,6 +301,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_set_free_reset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_set_is_representable, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_bad_floats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pdu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ctl, setup, teardown),
     };

@@ -500,6 +500,7 @@ test_reset(void **state)
     assert_int_equal(f->sink.ev[0].point, p);
     assert_true(f->sink.ev[0].ts == T0 + 20);
     assert_true(f->sink.ev[0].from == 99999 && f->sink.ev[0].to == 3);
+    assert_int_equal(acct_event_flag(AE_RESET), 'D');
 
     assert_int_equal(feed(f, m2, p2, T0, 99999, 'N'), 0);
     assert_int_equal(feed(f, m2, p2, T0 + 10, 3, 'N'), 0);
@@ -526,6 +527,7 @@ test_jump(void **state)
     assert_int_equal(f->sink.nev, 1);
     assert_int_equal(f->sink.ev[0].kind, AE_JUMP);
     assert_true(f->sink.ev[0].from == 500 && f->sink.ev[0].to == 90000);
+    assert_int_equal(acct_event_flag(AE_JUMP), 'T');
     assert_true(sum(&f->sink, AM_EFFLUENT_M3, o, POLL_NONE, HOUR_ANY) == 1);
     double ts, v;
     assert_int_equal(acct_last(f->a, m, p, &ts, &v), 0);
@@ -558,6 +560,7 @@ test_wrap_16(void **state)
     assert_true(sum(&f->sink, AM_EFFLUENT_M3, o, POLL_NONE, HOUR_ANY) == 30);
     assert_int_equal(f->sink.nev, 1);
     assert_int_equal(f->sink.ev[0].kind, AE_WRAP);
+    assert_int_equal(acct_event_flag(AE_WRAP), 'N'); /* counted */
     assert_true(f->sink.ev[0].from == 65530 && f->sink.ev[0].to == 4);
     /* only the wrapped slice is flagged */
     assert_int_equal(f->sink.nincr, 3);
