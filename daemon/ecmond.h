@@ -10,7 +10,7 @@
 #include "daemon/core/periods.h"
 #include "drivers/sampleq.h"
 
-struct bus_worker;
+struct pollers;
 struct mqtt_pub;
 struct rrdstore;
 struct control;
@@ -40,7 +40,7 @@ struct ecmond {
     struct conf *conf;
     struct sampleq q;
     struct sampleq_buf batch;
-    struct bus_worker **workers; /* one per bus */
+    struct pollers *pollers; /* the TCP engine and the RTU bus workers */
     struct mqtt_pub *mqtt;
     struct outbox *outbox; /* every publish goes through it */
     struct rrdstore *rrd;
@@ -62,7 +62,7 @@ struct ecmond {
 };
 
 /* Open what readings flow into (time zone, ledger, engine, alerts, RRD,
- * MQTT and its outbox) without the bus workers or the control socket: the
+ * MQTT and its outbox) without the pollers or the control socket: the
  * daemon and replay share it. `replay`: judge hours without grace. Returns 0 or
  * -1 after logging why. */
 int ecmond_open_outputs(struct ecmond *d, bool replay);
@@ -88,7 +88,7 @@ int ecmond_drop_root(struct ecmond *d);
 
 /* Install the signal handlers (the signals stay blocked until the loop
  * waits), then start every part for d->conf (state dirs, lock, control
- * socket, RRD, MQTT, bus workers). Returns 0, or -1 after logging why. */
+ * socket, RRD, MQTT, pollers). Returns 0, or -1 after logging why. */
 int ecmond_start(struct ecmond *d);
 
 /* Run the main loop until SIGTERM/SIGINT; SIGHUP reloads. Returns the exit

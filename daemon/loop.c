@@ -1,5 +1,5 @@
 /* The main loop: owns every descriptor and timer except the Modbus links.
- * Samples from the bus workers become MQTT messages and RRD updates here. */
+ * Samples from the pollers become MQTT messages and RRD updates here. */
 #include "daemon/ecmond.h"
 
 #include <errno.h>
@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,7 +36,7 @@
 #include "daemon/outbox.h"
 #include "daemon/privs.h"
 #include "daemon/signals.h"
-#include "drivers/bus_worker.h"
+#include "drivers/pollers.h"
 #include "rrd/rrd_store.h"
 
 #define MAX_QUEUED_SAMPLES (1u << 20)
@@ -140,14 +142,12 @@ static void
 publish_meter_status(struct ecmond *d, size_t i)
 {
     struct meter_rt *m = &d->meters[i];
-    struct busw_meter_stats st;
+    struct mpoll_stats st;
     char payload[512];
     if (m->online < 0 || d->outbox == NULL)
         return;
-    /* The worker's counters are newer than the last state change's. */
-    if (d->workers && d->workers[d->conf->meters[i].bus] &&
-        busw_meter_stats(d->workers[d->conf->meters[i].bus], (int)i, &st) ==
-            0) {
+    /* The poller's counters are newer than the last state change's. */
+    if (d->pollers && pollers_meter_stats(d->pollers, (int)i, &st) == 0) {
         m->errors = st.errors;
         m->last_ok = st.last_ok;
     }
@@ -499,6 +499,38 @@ ecmond_open_outputs(struct ecmond *d, bool replay)
     return 0;
 }
 
+/* Descriptors beyond one per TCP bus: MQTT, control and HTTP clients,
+ * RRD, SQLite, RTU lines, exec hooks. */
+#define SPARE_FDS 256
+
+/* One socket per TCP bus: raise the soft limit on open files to the hard
+ * one (systemd starts services at 1024 soft, 524288 hard), and say so
+ * clearly when even that is too low. */
+static void
+raise_nofile(const struct conf *c)
+{
+    size_t ntcp = 0;
+    for (size_t b = 0; b < c->nbuses; b++)
+        ntcp += c->buses[b].kind == BUS_TCP;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t was = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+            log_debug("open files limit raised from %ju to %ju", (uintmax_t)was,
+                      (uintmax_t)rl.rlim_cur);
+        else
+            getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < ntcp + SPARE_FDS)
+        log_warnx("open files limit %ju is too low for %zu TCP buses (about "
+                  "%zu needed): gateways beyond it will not be polled; raise "
+                  "it (LimitNOFILE= in the systemd unit, ulimit -n)",
+                  (uintmax_t)rl.rlim_cur, ntcp, ntcp + SPARE_FDS);
+}
+
 static int
 start_parts(struct ecmond *d)
 {
@@ -511,15 +543,11 @@ start_parts(struct ecmond *d)
     }
     if (ecmond_open_outputs(d, false) == -1)
         return -1;
-    d->workers = calloc(c->nbuses ? c->nbuses : 1, sizeof *d->workers);
-    if (d->workers == NULL)
+    raise_nofile(c);
+    d->pollers = pollers_start(c, &d->q, err, sizeof err);
+    if (d->pollers == NULL) {
+        log_warnx("%s", err);
         return -1;
-    for (size_t b = 0; b < c->nbuses; b++) {
-        d->workers[b] = busw_start(c, (int)b, &d->q, err, sizeof err);
-        if (d->workers[b] == NULL) {
-            log_warnx("bus %s: %s", c->buses[b].id, err);
-            return -1;
-        }
     }
     d->next_eval = d->next_publish = mono_now(); /* evaluate at once */
     return 0;
@@ -528,16 +556,10 @@ start_parts(struct ecmond *d)
 static void
 stop_parts(struct ecmond *d)
 {
-    if (d->workers) {
-        for (size_t b = 0; b < d->conf->nbuses; b++)
-            busw_request_stop(d->workers[b]);
-        for (size_t b = 0; b < d->conf->nbuses; b++)
-            busw_stop(d->workers[b]);
-        free(d->workers);
-        d->workers = NULL;
-    }
+    pollers_stop(d->pollers);
+    d->pollers = NULL;
     if (d->q.efd != -1) {
-        /* What the workers handed over before they stopped still counts. */
+        /* What the pollers handed over before they stopped still counts. */
         drain_queue(d);
         sampleq_destroy(&d->q);
         d->q.efd = -1;

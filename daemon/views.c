@@ -11,7 +11,7 @@
 #include "daemon/engine.h"
 #include "daemon/mqtt_pub.h"
 #include "daemon/outbox.h"
-#include "drivers/bus_worker.h"
+#include "drivers/pollers.h"
 
 bool
 view_may_see(const char *only, const char *owner)
@@ -143,9 +143,9 @@ meter_json(struct ecmond *d, size_t i)
     const struct conf_meter *cm = &c->meters[i];
     const struct conf_profile *p = &c->profiles[cm->profile];
     struct meter_rt *m = &d->meters[i];
-    struct busw_meter_stats st = {.online = -1};
-    if (d->workers && d->workers[cm->bus])
-        busw_meter_stats(d->workers[cm->bus], (int)i, &st);
+    struct mpoll_stats st = {.online = -1};
+    if (d->pollers)
+        pollers_meter_stats(d->pollers, (int)i, &st);
 
     json_t *points = json_object();
     for (size_t k = 0; k < p->npoints; k++) {

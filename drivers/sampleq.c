@@ -1,6 +1,7 @@
 /* The hand-over from bus worker threads to the main loop. */
 #include "drivers/sampleq.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -50,6 +51,38 @@ reserve(void **p, size_t *cap, size_t need, size_t size)
     return 0;
 }
 
+int
+sampleq_buf_add(struct sampleq_buf *b, const struct sample *s, size_t n,
+                const struct meter_event *ev)
+{
+    if (reserve((void **)&b->samples, &b->capsamples, b->nsamples + n,
+                sizeof *s) == -1 ||
+        (ev != NULL && reserve((void **)&b->events, &b->capevents,
+                               b->nevents + 1, sizeof *ev) == -1))
+        return -1;
+    if (n > 0)
+        memcpy(b->samples + b->nsamples, s, n * sizeof *s);
+    b->nsamples += n;
+    if (ev != NULL)
+        b->events[b->nevents++] = *ev;
+    return 0;
+}
+
+static bool
+buf_empty(const struct sampleq_buf *b)
+{
+    return b->nsamples == 0 && b->nevents == 0;
+}
+
+/* Wake the main loop: q->in went from empty to not empty. */
+static void
+wake(struct sampleq *q)
+{
+    uint64_t one = 1;
+    ssize_t r = write(q->efd, &one, sizeof one);
+    (void)r; /* EAGAIN only when the counter is full: already readable */
+}
+
 void
 sampleq_push(struct sampleq *q, const struct sample *s, size_t n,
              const struct meter_event *ev)
@@ -57,27 +90,45 @@ sampleq_push(struct sampleq *q, const struct sample *s, size_t n,
     struct sampleq_buf *b = &q->in;
 
     pthread_mutex_lock(&q->mtx);
-    int was_empty = b->nsamples == 0 && b->nevents == 0;
+    bool was_empty = buf_empty(b);
     if (n > 0) {
         if (b->nsamples + n > q->max_samples ||
-            reserve((void **)&b->samples, &b->capsamples, b->nsamples + n,
-                    sizeof *s) == -1) {
+            sampleq_buf_add(b, s, n, NULL) == -1)
             q->dropped += n;
-        } else {
-            memcpy(b->samples + b->nsamples, s, n * sizeof *s);
-            b->nsamples += n;
-        }
     }
-    if (ev != NULL && reserve((void **)&b->events, &b->capevents,
-                              b->nevents + 1, sizeof *ev) == 0)
-        b->events[b->nevents++] = *ev;
-    int now_empty = b->nsamples == 0 && b->nevents == 0;
+    if (ev != NULL)
+        sampleq_buf_add(b, NULL, 0, ev);
+    bool now_empty = buf_empty(b);
     pthread_mutex_unlock(&q->mtx);
-    if (was_empty && !now_empty) {
-        uint64_t one = 1;
-        ssize_t r = write(q->efd, &one, sizeof one);
-        (void)r; /* EAGAIN only when the counter is full: already readable */
+    if (was_empty && !now_empty)
+        wake(q);
+}
+
+void
+sampleq_push_batch(struct sampleq *q, struct sampleq_buf *b)
+{
+    if (buf_empty(b))
+        return;
+    pthread_mutex_lock(&q->mtx);
+    bool was_empty = buf_empty(&q->in);
+    if (was_empty && b->nsamples <= q->max_samples) {
+        /* Nothing queued: hand the whole buffer over, keep q's. */
+        struct sampleq_buf tmp = q->in;
+        q->in = *b;
+        *b = tmp;
+    } else {
+        if (q->in.nsamples + b->nsamples > q->max_samples ||
+            sampleq_buf_add(&q->in, b->samples, b->nsamples, NULL) == -1)
+            q->dropped += b->nsamples;
+        for (size_t i = 0; i < b->nevents; i++)
+            sampleq_buf_add(&q->in, NULL, 0, &b->events[i]);
     }
+    bool now_empty = buf_empty(&q->in);
+    pthread_mutex_unlock(&q->mtx);
+    b->nsamples = 0;
+    b->nevents = 0;
+    if (was_empty && !now_empty)
+        wake(q);
 }
 
 void

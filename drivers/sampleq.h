@@ -43,6 +43,17 @@ void sampleq_destroy(struct sampleq *q);
 void sampleq_push(struct sampleq *q, const struct sample *s, size_t n,
                   const struct meter_event *ev);
 
+/* Append one poll's samples and/or an event to a batch of the caller's
+ * (no lock: the batch is the caller's own). Returns 0, or -1 when out of
+ * memory (nothing appended). */
+int sampleq_buf_add(struct sampleq_buf *b, const struct sample *s, size_t n,
+                    const struct meter_event *ev);
+
+/* Queue everything in batch b at once: one lock, and at most one wake of
+ * the main loop for the whole batch. Samples beyond max_samples are dropped
+ * (counted); b is left empty, with memory to reuse. Thread-safe. */
+void sampleq_push_batch(struct sampleq *q, struct sampleq_buf *b);
+
 /* Main loop: swap the queued items into `out` (whose previous contents are
  * discarded, its memory reused) and clear the eventfd. */
 void sampleq_take(struct sampleq *q, struct sampleq_buf *out);

@@ -3,7 +3,7 @@
 # clang, ASan and UBSan, and runs each for FUZZ_SECONDS (default 300).
 # New inputs go to a work corpus; a crash is copied into
 # tests/fuzz/corpus/<target>/ so that ctest replays it from then on.
-#   scripts/fuzz.sh [TARGET...]        targets: ctl config decode va vamsg http
+#   scripts/fuzz.sh [TARGET...]        targets: ctl config decode va vamsg http mbtcp
 set -euo pipefail
 src="$(cd "$(dirname "$0")/.." && pwd)"
 "$src/scripts/deps.sh"
@@ -15,7 +15,7 @@ dir="$src/build-fuzz"
 CC=clang cmake -S "$src" -B "$dir" -DECMON_FUZZ=ON -DECMON_ASAN=ON \
   -DECMON_UBSAN=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(ctl config decode va vamsg http)
+[ ${#targets[@]} -gt 0 ] || targets=(ctl config decode va vamsg http mbtcp)
 cmake --build "$dir" -j"$(nproc)" --target "${targets[@]/#/fuzz_}" >&2
 secs=${FUZZ_SECONDS:-300}
 export LSAN_OPTIONS="suppressions=$src/tests/lsan.supp"
