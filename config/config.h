@@ -224,6 +224,8 @@ struct conf {
         char *rrd_dir;   /* default <state_dir>/rrd */
         int rrd_step;    /* default 60 */
         char *rrdcached; /* NULL: write files directly */
+        int rrd_flush;   /* s a meter's RRD updates may wait to be written
+                          * together (no rrdcached); 0: at once; default 60 */
     } storage;
     struct {
         char *socket; /* default /run/ecmond/ecmond.sock */

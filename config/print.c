@@ -204,6 +204,7 @@ print_storage(FILE *out, const struct conf *c)
     line_str(out, 2, "state_dir", c->storage.state_dir);
     line_str(out, 2, "rrd_dir", c->storage.rrd_dir);
     line_int(out, 2, "rrd_step", c->storage.rrd_step);
+    line_int(out, 2, "rrd_flush", c->storage.rrd_flush);
     if (c->storage.rrdcached)
         line_str(out, 2, "rrdcached", c->storage.rrdcached);
     fputs("};\n", out);

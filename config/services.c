@@ -75,8 +75,8 @@ cload_mqtt(struct cload *x, const config_setting_t *root)
                   "'tls' needs both 'cert_file' and 'key_file', or neither");
 }
 
-static const char *const storage_keys[] = {"state_dir", "rrd_dir", "rrd_step",
-                                           "rrdcached", NULL};
+static const char *const storage_keys[] = {"state_dir", "rrd_dir",   "rrd_step",
+                                           "rrdcached", "rrd_flush", NULL};
 
 void
 cload_storage(struct cload *x, const config_setting_t *root)
@@ -93,6 +93,9 @@ cload_storage(struct cload *x, const config_setting_t *root)
         c->storage.rrd_dir = cload_asprintf("%s/rrd", c->storage.state_dir);
     cload_get_int(x, g, "rrd_step", "storage", false, 1, 86400,
                   &c->storage.rrd_step, NULL);
+    c->storage.rrd_flush = 60;
+    cload_get_int(x, g, "rrd_flush", "storage", false, 0, 3600,
+                  &c->storage.rrd_flush, NULL);
     const config_setting_t *s;
     const char *v = cload_get_string(x, g, "rrdcached", "storage", false, &s);
     if (v && *v == '\0')

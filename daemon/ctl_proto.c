@@ -16,6 +16,7 @@ static const struct {
     [CTL_VALUE_ADDED] = {"value-added", 3, 3},
     [CTL_RELOAD] = {"reload", 0, 0},
     [CTL_MQTT_ACL] = {"mqtt-acl", 0, 0},
+    [CTL_FLUSH] = {"flush", 0, 2},
 };
 
 const char *

@@ -18,6 +18,7 @@ enum ctl_cmd {
     CTL_VALUE_ADDED,
     CTL_RELOAD,
     CTL_MQTT_ACL,
+    CTL_FLUSH,
 };
 
 struct ctl_req {

@@ -25,33 +25,35 @@ enum { EXIT_OK = 0, EXIT_ERROR = 1, EXIT_USAGE = 2, EXIT_UNREACHABLE = 3 };
 static void
 usage(FILE *f)
 {
-    fprintf(f, "usage: ecmonctl [-j] [-s SOCKET | -c FILE] COMMAND [ARGS]\n"
-               "  -s SOCKET  ecmond's control socket (default " DEFAULT_SOCKET
-               ")\n"
-               "  -c FILE    take the socket from this configuration file\n"
-               "  -j         print JSON\n"
-               "commands:\n"
-               "  status                 the daemon, MQTT and meter counts\n"
-               "  meters [METER|ENT]     every meter: state, counters, values\n"
-               "  usage [ENTERPRISE]     quota usage\n"
-               "  alerts                 current alerts\n"
-               "  capacity               the treatment plant's capacity\n"
-               "  value-added ENT PERIOD YUAN\n"
-               "  reload                 reload the configuration\n"
-               "  mqtt-acl               a mosquitto ACL file for the config\n"
-               "                         (reads -c FILE, no daemon needed)\n"
-               "  graph (--quota ENT/QUOTA | --capacity | --meter ENT/METER)\n"
-               "        [--from TIME] [--to TIME] [--width W] [--height H]\n"
-               "        (-o FILE.png|FILE.svg | -o - [--format png|svg])\n"
-               "                         a graph from the RRD files (reads\n"
-               "                         -c FILE, no daemon needed); -o -:\n"
-               "                         to stdout, PNG unless --format svg\n"
-               "exit status: 0 ok, 1 ecmond answered with an error, 2 usage,\n"
-               "3 ecmond not reachable\n");
+    fprintf(
+        f, "usage: ecmonctl [-j] [-s SOCKET | -c FILE] COMMAND [ARGS]\n"
+           "  -s SOCKET  ecmond's control socket (default " DEFAULT_SOCKET ")\n"
+           "  -c FILE    take the socket from this configuration file\n"
+           "  -j         print JSON\n"
+           "commands:\n"
+           "  status                 the daemon, MQTT and meter counts\n"
+           "  meters [METER|ENT]     every meter: state, counters, values\n"
+           "  usage [ENTERPRISE]     quota usage\n"
+           "  alerts                 current alerts\n"
+           "  capacity               the treatment plant's capacity\n"
+           "  value-added ENT PERIOD YUAN\n"
+           "  reload                 reload the configuration\n"
+           "  flush [ENT METER]      write the RRD updates ecmond holds in\n"
+           "                         memory (storage.rrd_flush) now\n"
+           "  mqtt-acl               a mosquitto ACL file for the config\n"
+           "                         (reads -c FILE, no daemon needed)\n"
+           "  graph (--quota ENT/QUOTA | --capacity | --meter ENT/METER)\n"
+           "        [--from TIME] [--to TIME] [--width W] [--height H]\n"
+           "        (-o FILE.png|FILE.svg | -o - [--format png|svg])\n"
+           "                         a graph from the RRD files (reads\n"
+           "                         -c FILE, no daemon needed); -o -:\n"
+           "                         to stdout, PNG unless --format svg\n"
+           "exit status: 0 ok, 1 ecmond answered with an error, 2 usage,\n"
+           "3 ecmond not reachable\n");
 }
 
 static char *
-ask(const char *path, const char *request, int *rc)
+ask(const char *path, const char *request, bool quiet, int *rc)
 {
     struct sockaddr_un sun = {.sun_family = AF_UNIX};
     if (strlen(path) >= sizeof sun.sun_path) {
@@ -62,8 +64,9 @@ ask(const char *path, const char *request, int *rc)
     strcpy(sun.sun_path, path);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd == -1 || connect(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
-        fprintf(stderr, "ecmonctl: %s: %s (is ecmond running?)\n", path,
-                strerror(errno));
+        if (!quiet)
+            fprintf(stderr, "ecmonctl: %s: %s (is ecmond running?)\n", path,
+                    strerror(errno));
         *rc = EXIT_UNREACHABLE;
         if (fd != -1)
             close(fd);
@@ -75,8 +78,9 @@ ask(const char *path, const char *request, int *rc)
     /* ecmond closes at once when all its client slots are taken: report
      * that rather than die of SIGPIPE. */
     if (send(fd, request, len, MSG_NOSIGNAL) != (ssize_t)len) {
-        fprintf(stderr, "ecmonctl: %s: %s (is ecmond busy?)\n", path,
-                strerror(errno));
+        if (!quiet)
+            fprintf(stderr, "ecmonctl: %s: %s (is ecmond busy?)\n", path,
+                    strerror(errno));
         close(fd);
         *rc = EXIT_UNREACHABLE;
         return NULL;
@@ -106,7 +110,8 @@ ask(const char *path, const char *request, int *rc)
         if (r < 0) {
             if (errno == EINTR)
                 continue;
-            fprintf(stderr, "ecmonctl: read: %s\n", strerror(errno));
+            if (!quiet)
+                fprintf(stderr, "ecmonctl: read: %s\n", strerror(errno));
             free(buf);
             close(fd);
             *rc = EXIT_UNREACHABLE;
@@ -342,6 +347,24 @@ graph_stdout(const struct conf *c, const struct rrdgraph_req *r,
 
 /* graph: argv[0] is "graph". Renders from the RRD files that the config
  * names; ecmond need not run. */
+/* A running ecmond keeps a meter's RRD updates in memory for up to
+ * storage.rrd_flush seconds: ask it to write them before the file is
+ * drawn. Without a daemon (or a reachable socket) the file is all there
+ * is. */
+static void
+flush_meter(const struct conf *c, const char *target)
+{
+    const char *slash = strchr(target, '/');
+    char request[512];
+    int rc;
+
+    if (slash == NULL || snprintf(request, sizeof request, "flush %.*s %s\n",
+                                  (int)(slash - target), target,
+                                  slash + 1) >= (int)sizeof request)
+        return; /* the renderer reports the bad target */
+    free(ask(c->control.socket, request, true, &rc));
+}
+
 static int
 graph(const char *path, int argc, char **argv)
 {
@@ -422,6 +445,8 @@ graph(const char *path, int argc, char **argv)
         return EXIT_ERROR;
     char err[1024];
     int rc = EXIT_OK;
+    if (r.what == RRDGRAPH_METER)
+        flush_meter(c, r.target);
     if (to_stdout)
         rc = graph_stdout(c, &r, format ? format : "png", err, sizeof err);
     else if (rrdgraph_render(c, &r, err, sizeof err) == -1)
@@ -501,7 +526,7 @@ main(int argc, char **argv)
     request[off++] = '\n';
     request[off] = '\0';
 
-    char *reply = ask(sock, request, &rc);
+    char *reply = ask(sock, request, false, &rc);
     if (reply == NULL)
         return rc;
     json_error_t jerr;

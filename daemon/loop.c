@@ -306,6 +306,24 @@ engine_evaluated(void *arg, double now, bool publish)
         log_debug("rrd: %s", err);
 }
 
+/* Write the meters' RRD updates whose turn has come (storage.rrd_flush);
+ * a failing write is logged once until writes work again. */
+static void
+rrd_tick(struct ecmond *d)
+{
+    char err[512];
+    if (d->rrd == NULL)
+        return;
+    if (rrdstore_tick(d->rrd, real_now(), err, sizeof err) == -1) {
+        if (!d->rrd_writes_failing)
+            log_warnx("rrd: %s", err);
+        d->rrd_writes_failing = 1;
+    } else if (d->rrd_writes_failing) {
+        log_info("rrd: writes work again");
+        d->rrd_writes_failing = 0;
+    }
+}
+
 void
 ecmond_evaluate(struct ecmond *d, double now, bool publish)
 {
@@ -337,6 +355,42 @@ on_value_added(void *arg, const char *topic, const char *payload, size_t len)
 }
 
 /* ---- control requests ---- */
+
+/* flush [ENTERPRISE METER]: write the RRD updates waiting in memory, of
+ * every meter or of one (before its file is read, e.g. drawn). */
+static json_t *
+flush_reply(struct ecmond *d, const struct ctl_req *req)
+{
+    const struct conf *c = d->conf;
+    char err[512];
+    int rc = 0;
+    if (req->argc == 1)
+        return json_pack("{s:s}", "error",
+                         "flush: give ENTERPRISE METER, "
+                         "or nothing for every file");
+    if (d->rrd == NULL)
+        return json_pack("{s:s}", "result", "nothing to flush");
+    if (req->argc == 0) {
+        rc = rrdstore_flush(d->rrd, err, sizeof err);
+    } else {
+        size_t i;
+        for (i = 0; i < c->nmeters; i++) {
+            const struct conf_meter *m = &c->meters[i];
+            const char *owner = m->enterprise < 0
+                                    ? CONF_PARK_ID
+                                    : c->enterprises[m->enterprise].id;
+            if (strcmp(m->id, req->argv[1]) == 0 &&
+                strcmp(owner, req->argv[0]) == 0)
+                break;
+        }
+        if (i == c->nmeters)
+            return json_pack("{s:s}", "error", "flush: no such meter");
+        rc = rrdstore_flush_meter(d->rrd, (int)i, err, sizeof err);
+    }
+    if (rc == -1)
+        return json_pack("{s:s}", "error", err);
+    return json_pack("{s:s}", "result", "flushed");
+}
 
 static char *
 control_reply(const struct ctl_req *req, void *arg)
@@ -376,6 +430,9 @@ control_reply(const struct ctl_req *req, void *arg)
                    : json_pack("{s:s}", "result", "value added set");
         break;
     }
+    case CTL_FLUSH:
+        j = flush_reply(d, req);
+        break;
     default:
         j = json_pack("{s:s}", "error", "not implemented yet");
         break;
@@ -794,6 +851,10 @@ ecmond_run(struct ecmond *d)
                 d->next_publish = now + PUBLISH_INTERVAL_S;
         }
         alert_out_tick(d->alerts, now);
+        if (now >= d->next_rrd) {
+            rrd_tick(d);
+            d->next_rrd = now + 1.0;
+        }
         if (now >= next_status) {
             /* Keep the retained statuses' counters and last_ok fresh. */
             publish_meter_statuses(d);

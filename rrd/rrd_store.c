@@ -25,6 +25,9 @@
  * heartbeat (3 intervals) must cover both, or a replay stores unknowns. */
 #define AGGREGATE_INTERVAL 3600.0
 
+/* Most updates of one file written in one librrd call. */
+#define BATCH_MAX 64
+
 /* One RRD file of the store (a meter's, a quota's or the capacity file). */
 struct rrdfile {
     struct rrdlayout *lay;
@@ -34,6 +37,13 @@ struct rrdfile {
     bool ready;          /* the file exists with our data sources */
     bool mismatch;       /* the file has other data sources: refused */
     bool dirty;          /* updated through rrdcached since the last flush */
+    /* Updates waiting to be written together (meter files, written
+     * directly): nbatch NUL-terminated lines in batch[0 .. batch_len). */
+    char *batch;
+    size_t batch_len, batch_cap;
+    unsigned nbatch;
+    int64_t first; /* second of the oldest waiting update */
+    double phase;  /* where in each period of batch_s the file is written */
 };
 
 /* files[] holds the meters' files (in conf.meters order), then the quotas'
@@ -52,6 +62,12 @@ struct rrdstore {
     struct rrdfile *capacity; /* NULL without park.wwtp */
     char *line;               /* the update line being sent, line_max bytes */
     size_t line_max;
+    /* Meter files written directly keep their updates for up to batch_s
+     * seconds (0: write each at once) and write them in one librrd call:
+     * librrd opens, maps and checks the whole file on every call, which
+     * costs far more than writing one more row. */
+    int batch_s;
+    const char **argv; /* BATCH_MAX lines for rrd_update_r */
 };
 
 /* Stores using librrd's one rrdcached connection. */
@@ -373,6 +389,14 @@ rrdstore_open(const struct conf *c, char *err, size_t errlen)
         goto fail;
     if ((st->line = malloc(st->line_max)) == NULL)
         goto nomem;
+    if (st->daemon == NULL && c->storage.rrd_flush > 0) {
+        st->batch_s = c->storage.rrd_flush;
+        if ((st->argv = calloc(BATCH_MAX, sizeof(*st->argv))) == NULL)
+            goto nomem;
+        /* Spread the files' writes over the period. */
+        for (e = 0; e < st->nmeters; e++)
+            st->files[e].phase = (double)e * st->batch_s / (double)st->nmeters;
+    }
     if (st->daemon != NULL) {
         if (daemon_connect(st, err, errlen) < 0)
             goto fail;
@@ -391,10 +415,92 @@ fail:
     return NULL;
 }
 
+/* Failures of several files, reported as the first one and a count. */
+struct failures {
+    size_t n;
+    char first[512];
+};
+
+static void
+failures_report(const struct failures *fl, char *err, size_t errlen)
+{
+    if (fl->n == 1)
+        rrdlayout_errf(err, errlen, "%s", fl->first);
+    else if (fl->n > 1)
+        rrdlayout_errf(err, errlen, "%s (and %zu more files)", fl->first,
+                       fl->n - 1);
+}
+
+/* Write the updates waiting in f's batch in one librrd call. On an error
+ * they are lost (the message says how many) and the next update reads the
+ * file's state again. */
+static int
+batch_write(struct rrdstore *st, struct rrdfile *f, char *err, size_t errlen)
+{
+    const char *p = f->batch;
+    unsigned i, n = f->nbatch;
+
+    if (n == 0)
+        return 0;
+    for (i = 0; i < n; i++) {
+        st->argv[i] = p;
+        p += strlen(p) + 1;
+    }
+    f->nbatch = 0;
+    f->batch_len = 0;
+    rrd_clear_error();
+    if (rrd_update_r(f->lay->path, f->lay->template_, (int)n, st->argv) != 0) {
+        char why[400];
+
+        rrd_errf(why, sizeof(why), "update", f->name, 0);
+        rrdlayout_errf(err, errlen, "%s (%u updates not written)", why, n);
+        f->ready = false;
+        return -1;
+    }
+    return 0;
+}
+
+/* Add an update of n values at sec to f's batch; write the batch when it
+ * is full. */
+static int
+batch_add(struct rrdstore *st, struct rrdfile *f, int64_t sec,
+          const double *values, size_t n, char *err, size_t errlen)
+{
+    size_t need = f->batch_len + f->lay->line_max;
+    int k;
+
+    if (need > f->batch_cap) {
+        size_t cap = f->batch_cap ? f->batch_cap : 4 * f->lay->line_max;
+        char *b;
+
+        while (cap < need)
+            cap *= 2;
+        if ((b = realloc(f->batch, cap)) == NULL) {
+            rrdlayout_errf(err, errlen, "rrd update %s: out of memory",
+                           f->name);
+            return -1;
+        }
+        f->batch = b;
+        f->batch_cap = cap;
+    }
+    k = rrdlayout_format_update(f->batch + f->batch_len, f->lay->line_max, sec,
+                                values, n);
+    if (k < 0) {
+        rrdlayout_errf(err, errlen, "rrd update %s: line too long", f->name);
+        return -1;
+    }
+    f->batch_len += (size_t)k + 1;
+    if (f->nbatch++ == 0)
+        f->first = sec;
+    f->last = sec;
+    return f->nbatch < BATCH_MAX ? 0 : batch_write(st, f, err, errlen);
+}
+
 /* Write one update of f: n values (its data sources') at ts. */
 static int
 update_file(struct rrdstore *st, struct rrdfile *f, double ts,
-            const double *values, size_t n, char *err, size_t errlen)
+            const double *values, size_t n, bool batched, char *err,
+            size_t errlen)
 {
     int64_t sec;
     int status;
@@ -420,6 +526,8 @@ update_file(struct rrdstore *st, struct rrdfile *f, double ts,
         return -1;
     if (sec <= f->last)
         return RRDSTORE_SKIPPED;
+    if (batched && st->batch_s > 0)
+        return batch_add(st, f, sec, values, n, err, errlen);
     if (rrdlayout_format_update(st->line, st->line_max, sec, values, n) < 0) {
         rrdlayout_errf(err, errlen, "rrd update %s: line too long", f->name);
         return -1;
@@ -467,7 +575,7 @@ rrdstore_update_meter(struct rrdstore *st, int meter, double ts,
         return -1;
     }
     f = &st->files[meter];
-    return update_file(st, f, ts, values, f->lay->nds, err, errlen);
+    return update_file(st, f, ts, values, f->lay->nds, true, err, errlen);
 }
 
 int
@@ -488,7 +596,8 @@ rrdstore_update_quota(struct rrdstore *st, int enterprise, int quota, double ts,
         return -1;
     }
     return update_file(st, &st->files[st->quota_base[k] + (size_t)quota], ts,
-                       values, sizeof(values) / sizeof(values[0]), err, errlen);
+                       values, sizeof(values) / sizeof(values[0]), false, err,
+                       errlen);
 }
 
 int
@@ -505,45 +614,88 @@ rrdstore_update_capacity(struct rrdstore *st, double ts, double inflow_m3_day,
         return -1;
     }
     return update_file(st, st->capacity, ts, values,
-                       sizeof(values) / sizeof(values[0]), err, errlen);
+                       sizeof(values) / sizeof(values[0]), false, err, errlen);
+}
+
+int
+rrdstore_tick(struct rrdstore *st, double now, char *err, size_t errlen)
+{
+    struct failures fl = {0};
+    size_t i;
+
+    if (st->batch_s <= 0)
+        return 0;
+    for (i = 0; i < st->nmeters; i++) {
+        struct rrdfile *f = &st->files[i];
+        double period = st->batch_s;
+
+        /* Due once its period (shifted by its phase) has turned since the
+         * oldest update, or if the clock went back. */
+        if (f->nbatch == 0 ||
+            (floor((now + f->phase) / period) <=
+                 floor(((double)f->first + f->phase) / period) &&
+             now >= (double)f->first))
+            continue;
+        if (batch_write(st, f, fl.n ? NULL : fl.first, sizeof(fl.first)) < 0)
+            fl.n++;
+    }
+    failures_report(&fl, err, errlen);
+    return fl.n ? -1 : 0;
+}
+
+/* Write out f's waiting updates (batched, or held by rrdcached). */
+static int
+flush_file(struct rrdstore *st, struct rrdfile *f, char *err, size_t errlen)
+{
+    int status;
+
+    if (f->nbatch > 0)
+        return batch_write(st, f, err, errlen);
+    if (!f->dirty)
+        return 0;
+    if (daemon_connect(st, err, errlen) < 0)
+        return -1;
+    rrd_clear_error();
+    status = rrdc_flush(f->name);
+    if (status != 0) {
+        rrd_errf(err, errlen, "flush", f->name, status);
+        return -1;
+    }
+    f->dirty = false;
+    return 0;
 }
 
 int
 rrdstore_flush(struct rrdstore *st, char *err, size_t errlen)
 {
-    size_t i, failed = 0;
-    char first[512] = "";
+    struct failures fl = {0};
+    size_t i;
 
-    if (st->daemon == NULL)
-        return 0;
     for (i = 0; i < st->nfiles; i++) {
         struct rrdfile *f = &st->files[i];
-        int status;
 
-        if (!f->dirty)
-            continue;
-        if (daemon_connect(st, failed ? NULL : first, sizeof(first)) < 0) {
+        if (f->dirty &&
+            daemon_connect(st, fl.n ? NULL : fl.first, sizeof(fl.first)) < 0) {
             for (; i < st->nfiles; i++) /* no daemon: all of them fail */
-                failed += st->files[i].dirty;
+                fl.n += st->files[i].dirty;
             break;
         }
-        rrd_clear_error();
-        status = rrdc_flush(f->name);
-        if (status == 0) {
-            f->dirty = false;
-            continue;
-        }
-        if (failed++ == 0)
-            rrd_errf(first, sizeof(first), "flush", f->name, status);
+        if (flush_file(st, f, fl.n ? NULL : fl.first, sizeof(fl.first)) < 0)
+            fl.n++;
     }
-    if (failed == 0)
-        return 0;
-    if (failed == 1)
-        rrdlayout_errf(err, errlen, "%s", first);
-    else
-        rrdlayout_errf(err, errlen, "%s (and %zu more files)", first,
-                       failed - 1);
-    return -1;
+    failures_report(&fl, err, errlen);
+    return fl.n ? -1 : 0;
+}
+
+int
+rrdstore_flush_meter(struct rrdstore *st, int meter, char *err, size_t errlen)
+{
+    if (meter < 0 || (size_t)meter >= st->nmeters) {
+        rrdlayout_errf(err, errlen, "rrd flush: meter index %d out of range",
+                       meter);
+        return -1;
+    }
+    return flush_file(st, &st->files[meter], err, errlen);
 }
 
 void
@@ -555,9 +707,12 @@ rrdstore_close(struct rrdstore *st)
         return;
     if (st->daemon != NULL && --daemon_users == 0)
         rrdc_disconnect();
-    for (i = 0; i < st->nfiles; i++)
+    for (i = 0; i < st->nfiles; i++) {
         rrdlayout_free(st->files[i].lay);
+        free(st->files[i].batch);
+    }
     free(st->files);
+    free(st->argv);
     free(st->quota_base);
     free(st->line);
     free(st->daemon);

@@ -14,8 +14,8 @@
 struct rrdstore;
 
 /* Open a store for the meters and quotas of c, and the park capacity when
- * c has park.wwtp (storage.rrd_dir, rrd_step, rrdcached). Lays out every
- * file now (nothing is created yet; quota and capacity files with the
+ * c has park.wwtp (storage.rrd_dir, rrd_step, rrdcached, rrd_flush). Lays out
+ * every file now (nothing is created yet; quota and capacity files with the
  * heartbeat of an update every 60 s) and, when
  * storage.rrdcached is set, connects to it ("unix:/path", "/path",
  * "host:port", "[v6addr]:port"). The store copies what it needs; c may be
@@ -46,8 +46,11 @@ struct rrdstore *rrdstore_open(const struct conf *c, char *err, size_t errlen);
  * reads its last update time and checks that its data sources are the
  * profile's points, in order (refusing the meter until the next open if
  * not: move the file aside to start a new one).
- * Returns 0 when written, RRDSTORE_SKIPPED (nothing written, not an error)
- * when ts is not in a later second than the file's last update (rrdtool
+ * With storage.rrd_flush > 0 and no rrdcached, the update waits in memory
+ * with the file's others and is written by rrdstore_tick, rrdstore_flush or
+ * rrdstore_flush_meter, or when BATCH_MAX (64) wait.
+ * Returns 0 when written or kept, RRDSTORE_SKIPPED (nothing written, not an
+ * error) when ts is not in a later second than the file's last update (rrdtool
  * accepts at most one update per second), or -1 with a message in err. After
  * an error the next update reads the file's state again. No allocation in
  * the steady state (librrd allocates inside). */
@@ -71,11 +74,25 @@ int rrdstore_update_capacity(struct rrdstore *st, double ts,
                              double inflow_m3_day, double capacity_m3_day,
                              double headroom_m3_day, char *err, size_t errlen);
 
-/* Through rrdcached: write out the files updated since the last flush (each
- * FLUSH waits until rrdcached has written the file). Directly: nothing to
- * do. Returns 0, or -1 with a message in err naming the first failure and
- * how many others failed (those stay to be flushed next time). */
+/* Write the meter files' waiting updates whose time has come: each file
+ * once per storage.rrd_flush seconds, the files' turns spread over that
+ * period; now is Unix time. Call it about once a second. Returns 0, or -1
+ * with a message in err naming the first failure and how many other files
+ * failed (their waiting updates are lost; the files' next updates read
+ * their state again). */
+int rrdstore_tick(struct rrdstore *st, double now, char *err, size_t errlen);
+
+/* Write every waiting update now, and through rrdcached write out the files
+ * updated since the last flush (each FLUSH waits until rrdcached has
+ * written the file). Returns 0, or -1 with a message in err naming the
+ * first failure and how many other files failed (with rrdcached those stay
+ * to be flushed next time). */
 int rrdstore_flush(struct rrdstore *st, char *err, size_t errlen);
+
+/* rrdstore_flush for the file of one meter (index into c->meters): before
+ * reading the file, e.g. to draw it. */
+int rrdstore_flush_meter(struct rrdstore *st, int meter, char *err,
+                         size_t errlen);
 
 /* Free the store; with rrdcached, disconnect when no other store uses the
  * connection. Does not flush: call rrdstore_flush first on shutdown. NULL

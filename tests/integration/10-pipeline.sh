@@ -114,8 +114,10 @@ PY
 wait_until 30 "a reading of every point on MQTT" check_mqtt
 check_mqtt
 
-# RRD: each meter's file holds the same values (rrdtool lastupdate).
+# RRD: each meter's file holds the same values (rrdtool lastupdate), once
+# ecmond has written the updates it keeps to write together (rrd_flush).
 check_rrd() {
+  "$ECMONCTL" -s "$T/ecmond.sock" flush > /dev/null || return 1
   python3 - "$T" <<'PY'
 import subprocess, sys
 T = sys.argv[1]

@@ -94,8 +94,10 @@ import json, sys
 m = json.load(sys.stdin)["meters"][0]
 sys.exit(m["points"][sys.argv[1]]["flag"] != sys.argv[2])' "$2" "$3"
 }
-# rrd_unknown METER: the meter's last RRD update holds no value
+# rrd_unknown METER: the meter's last RRD update holds no value (after
+# ecmond wrote the updates it keeps to write together)
 rrd_unknown() {
+  ctl flush acme "$1" > /dev/null || return 1
   rrdtool lastupdate "$T/rrd/acme/$1.rrd" | tail -1 | grep -Eq '^[0-9]+:( U)+$'
 }
 flags_of() { # METER FROM: "point:flag xN ..." of the non-N readings after FROM
@@ -180,6 +182,7 @@ grep -q "meter acme-.*: offline" "$T/ecmond.log" && fail "a meter went offline b
 # steps. A counted swap would be thousands of m3 in one second.
 rrd_no_spike() {
   local f="$T/rrd/acme/$1.rrd"
+  ctl flush acme "$1" > /dev/null || fail "ecmonctl flush acme $1"
   rrdtool info "$f" | python3 -c '
 import sys
 v = [float(l.split(" = ")[1]) for l in sys.stdin if l.startswith("ds[total].value")][0]
