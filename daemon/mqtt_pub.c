@@ -204,6 +204,10 @@ mqttp_new(const struct conf *c, void (*on_connect)(void *), void *arg,
     mosquitto_int_option(m->mosq, MOSQ_OPT_PROTOCOL_VERSION,
                          MQTT_PROTOCOL_V311);
     mosquitto_int_option(m->mosq, MOSQ_OPT_SEND_MAXIMUM, MQTTP_MAX_INFLIGHT);
+    /* A reading is one small packet: with Nagle's algorithm it waits for
+     * the broker's ACK of the previous one (tens of ms with delayed ACKs),
+     * which set the p99 delay to subscribers. */
+    mosquitto_int_option(m->mosq, MOSQ_OPT_TCP_NODELAY, 1);
     mosquitto_connect_callback_set(m->mosq, cb_connect);
     mosquitto_disconnect_callback_set(m->mosq, cb_disconnect);
     mosquitto_publish_callback_set(m->mosq, cb_publish);
