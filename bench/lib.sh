@@ -125,14 +125,13 @@ _bench_port_open() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# start_mosquitto: a broker on a free port in 15000..19999, errors and
-# warnings logged in $T/mosquitto.log.
+# start_mosquitto: a broker on a free port (free_block: other fleets may
+# hold thousands of ports), errors and warnings logged in $T/mosquitto.log.
 start_mosquitto() {
     local try port
     MQTT_PORT=
     for try in 1 2 3 4 5; do
-        port=$((15000 + RANDOM % 5000))
-        port_free "$port" 1 || continue
+        port=$(free_block 1) || continue
         cat >"$T/mosquitto.conf" <<EOF
 listener $port 127.0.0.1
 allow_anonymous true

@@ -180,6 +180,9 @@ run_daemon() {
         fleet_snapshot "$name.fleetB"
         if [[ $name == ecmond && -z $died ]]; then
             "$ECMONCTL" -s "$T/ecmond.sock" -j meters >"$T/$name.metersB.json" 2>>"$T/ecmonctl.log" || true
+            # ecmond writes each meter's RRD updates together, once per
+            # storage.rrd_flush: have it write what waits before looking.
+            "$ECMONCTL" -s "$T/ecmond.sock" flush >/dev/null 2>>"$T/ecmonctl.log" || true
         fi
         python3 "$here/report.py" rrd "$rrddir" \
             "$(python3 -c "print($t1 - max(2 * $INTERVAL, 5))")" >"$T/$name.rrd.json"

@@ -255,6 +255,8 @@ struct conf {
     struct {
         double max_mb;    /* 256 */
         int max_age_days; /* 30 */
+        int hold_ms;      /* a message acknowledged sooner is never written to
+                           * ecmond.db; 1000 (0: write every message) */
     } outbox;
     char *run_as;
     struct {

@@ -393,6 +393,7 @@ print_rest(FILE *out, const struct conf *c)
     fputs("outbox = {\n", out);
     line_num(out, 2, "max_mb", c->outbox.max_mb);
     line_int(out, 2, "max_age_days", c->outbox.max_age_days);
+    line_int(out, 2, "hold_ms", c->outbox.hold_ms);
     fputs("};\n", out);
     if (c->run_as)
         line_str(out, 0, "run_as", c->run_as);

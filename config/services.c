@@ -218,7 +218,8 @@ cload_energy_factors(struct cload *x, const config_setting_t *root)
                        &c->energy_factors.heat_kgce_per_gj);
 }
 
-static const char *const outbox_keys[] = {"max_mb", "max_age_days", NULL};
+static const char *const outbox_keys[] = {"max_mb", "max_age_days", "hold_ms",
+                                          NULL};
 
 void
 cload_outbox(struct cload *x, const config_setting_t *root)
@@ -226,6 +227,7 @@ cload_outbox(struct cload *x, const config_setting_t *root)
     struct conf *c = x->conf;
     c->outbox.max_mb = 256;
     c->outbox.max_age_days = 30;
+    c->outbox.hold_ms = 1000;
     const config_setting_t *g = cload_get_group(x, root, "outbox");
     if (g == NULL)
         return;
@@ -234,6 +236,8 @@ cload_outbox(struct cload *x, const config_setting_t *root)
                        &c->outbox.max_mb);
     cload_get_int(x, g, "max_age_days", "outbox", false, 1, 3650,
                   &c->outbox.max_age_days, NULL);
+    cload_get_int(x, g, "hold_ms", "outbox", false, 0, 60000,
+                  &c->outbox.hold_ms, NULL);
 }
 
 void

@@ -3,10 +3,13 @@
 #include "daemon/mqtt_pub.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <mosquitto.h>
@@ -316,6 +319,18 @@ mqttp_publish(struct mqtt_pub *m, const char *topic, const char *payload,
         return -1;
     }
     return 0;
+}
+
+void
+mqttp_cork(struct mqtt_pub *m, bool on)
+{
+    int fd = m->connected ? mosquitto_socket(m->mosq) : -1, v = on;
+    /* libmosquitto writes each packet at once: a second's thousands of
+     * readings would leave as as many segments, each costing the sender
+     * the TCP (and on loopback the receiver's) processing. A failure (not
+     * TCP) leaves writes as they were. */
+    if (fd >= 0)
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_CORK, &v, sizeof v);
 }
 
 int

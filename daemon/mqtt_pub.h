@@ -54,6 +54,11 @@ int mqttp_publish(struct mqtt_pub *m, const char *topic, const char *payload,
 int mqttp_send(struct mqtt_pub *m, const char *topic, const char *payload,
                size_t len, int qos, int *mid);
 
+/* Hold small writes back (on) while many messages are sent, so they leave
+ * in full TCP segments; off sends what is held at once. Without a TCP
+ * connection it does nothing. */
+void mqttp_cork(struct mqtt_pub *m, bool on);
+
 /* Call fn(arg, mid) from mqttp_handle when the broker acknowledged a
  * message (PUBACK for QoS 1, PUBCOMP for QoS 2; QoS 0 once written). The
  * library sends unacknowledged messages again after a reconnection, with

@@ -2,7 +2,15 @@
  * acknowledged them, and are handed to the publisher in order, a bounded
  * number at a time. A row is deleted only when its acknowledgement came, so
  * a restart sends again what was not acknowledged (at least once, never
- * lost while within the bounds). */
+ * lost while within the bounds).
+ *
+ * A new message first waits in memory (pend[]) and is sent from there; only
+ * if it is not acknowledged within outbox.hold_ms, or the broker is not
+ * connected, or the daemon stops, is it written to the table. With a
+ * broker that answers, most messages never touch the database: no SQLite
+ * work and no flash wear per reading. Every message not acknowledged is in
+ * exactly one place, pend[] or the table, and every id in the table is
+ * lower than every id in pend[]: pend[] is written from its oldest end. */
 #include "daemon/outbox.h"
 
 #include <inttypes.h>
@@ -31,10 +39,12 @@ enum { DROP_SIZE = 1, DROP_AGE = 2 };
 /* A new message, not written yet: topic and payload in one allocation. */
 struct pending {
     int64_t id;
-    double created;
+    double created; /* Unix time, kept in the table */
+    double made;    /* outbox_tick's clock, for the hold */
     char *topic;
     const char *payload;
     size_t len;
+    bool acked; /* freed without being written */
 };
 
 struct flight {
@@ -55,8 +65,11 @@ struct outbox {
     size_t nacked, cap_acked;
     struct flight flight[WINDOW]; /* in send order */
     size_t nflight;
-    int64_t next_id; /* of the next new message */
-    int64_t cursor;  /* every row up to this id was handed over */
+    int64_t next_id;   /* of the next new message */
+    int64_t cursor;    /* every message up to this id was handed over */
+    int64_t table_max; /* the highest id ever written to the table */
+    double hold;       /* outbox.hold_ms in seconds */
+    bool blocked;      /* the last send stopped: window full, or refused */
     uint64_t queued, bytes, dropped;
     bool dropping;    /* logged; the count follows when it stops */
     uint64_t episode; /* dropped since dropping started */
@@ -117,6 +130,36 @@ log_drops_end(struct outbox *o, bool force)
     o->drop_why = 0;
 }
 
+/* The message id in pend[] (sorted by id), or NULL. */
+static struct pending *
+find_pending(struct outbox *o, int64_t id)
+{
+    size_t lo = 0, hi = o->npend;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (o->pend[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < o->npend && o->pend[lo].id == id ? &o->pend[lo] : NULL;
+}
+
+/* The first message of pend[] with an id above `after`. */
+static size_t
+pending_after(const struct outbox *o, int64_t after)
+{
+    size_t lo = 0, hi = o->npend;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (o->pend[mid].id <= after)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 static void
 on_ack(void *arg, int mid)
 {
@@ -129,15 +172,22 @@ on_ack(void *arg, int mid)
             o->early_mid = mid;
         return; /* retained state, the park status */
     }
-    if (o->nacked == o->cap_acked) {
+    if (o->flight[i].id > o->table_max) {
+        /* Still in memory: it will never be written. */
+        struct pending *p = find_pending(o, o->flight[i].id);
+        if (p != NULL)
+            p->acked = true;
+    } else if (o->nacked == o->cap_acked) {
         size_t cap = o->cap_acked ? 2 * o->cap_acked : WINDOW;
         int64_t *a = realloc(o->acked, cap * sizeof *a);
         if (a == NULL)
             return; /* stays in flight: sent again by the next run */
         o->acked = a;
         o->cap_acked = cap;
+        o->acked[o->nacked++] = o->flight[i].id;
+    } else {
+        o->acked[o->nacked++] = o->flight[i].id;
     }
-    o->acked[o->nacked++] = o->flight[i].id;
     o->queued--;
     o->bytes -= (uint64_t)o->flight[i].size;
     o->nflight--;
@@ -168,6 +218,9 @@ outbox_open(const struct conf *c, struct ledger *l, struct mqtt_pub *m,
     o->queued = (uint64_t)count;
     o->bytes = (uint64_t)bytes;
     o->next_id = max_id + 1;
+    o->table_max = max_id;
+    o->hold = c->outbox.hold_ms / 1000.0;
+    o->now = mono_now(); /* until the first outbox_tick */
     o->max_bytes = (uint64_t)(c->outbox.max_mb * 1048576.0);
     if (ledger_get_meta(l, META_DROPPED, buf, sizeof buf) == 0)
         o->dropped = strtoull(buf, NULL, 10);
@@ -202,30 +255,55 @@ trim_row(void *arg, int64_t id, double created, int64_t size)
     return 0;
 }
 
-/* Pending messages, acknowledgements and trimming go into one transaction:
- * with the ledger's WAL and synchronous=NORMAL a commit appends to the WAL
- * without fsync (only checkpoints sync), so a busy loop costs no disk
- * flush per message, and a crash of the process loses nothing committed;
- * a power cut may lose the last commits but never corrupts the file. */
+/* Drop the first k messages of pend[]. */
+static void
+shift_pending(struct outbox *o, size_t k)
+{
+    for (size_t i = 0; i < k; i++)
+        free(o->pend[i].topic);
+    memmove(o->pend, o->pend + k, (o->npend - k) * sizeof o->pend[0]);
+    o->npend -= k;
+}
+
+/* Messages whose hold is over (all of them with `all`), acknowledgements
+ * and trimming go into one transaction: with the ledger's WAL and
+ * synchronous=NORMAL a commit appends to the WAL without fsync (only
+ * checkpoints sync), so a busy loop costs no disk flush per message, and a
+ * crash of the process loses nothing committed; a power cut may lose the
+ * last commits but never corrupts the file. Messages acknowledged while
+ * held are dropped without a write. */
 static int
-write_batch(struct outbox *o, double now)
+write_batch(struct outbox *o, double now, bool all)
 {
     bool age_due = now >= o->next_age_check;
     bool over = o->bytes > o->max_bytes;
     char err[256], num[32];
-    if (o->npend == 0 && o->nacked == 0 && !age_due && !over)
+    size_t k = 0, nwrite = 0;
+    /* The oldest end of pend[]: acknowledged, or due to be written. */
+    while (k < o->npend &&
+           (o->pend[k].acked || all || now - o->pend[k].made >= o->hold)) {
+        nwrite += !o->pend[k].acked;
+        k++;
+    }
+    if (nwrite == 0 && o->nacked == 0 && !age_due && !over) {
+        shift_pending(o, k);
         return 0;
+    }
     struct trim t = {.excess = over ? o->bytes - o->max_bytes : 0,
                      .cutoff = age_due ? real_now() -
                                              o->c->outbox.max_age_days * 86400.0
                                        : -INFINITY};
+    int64_t table_max = o->table_max;
     if (ledger_begin(o->l, err, sizeof err) == -1)
         goto fail;
-    for (size_t i = 0; i < o->npend; i++) {
+    for (size_t i = 0; i < k; i++) {
         struct pending *p = &o->pend[i];
+        if (p->acked)
+            continue;
         if (ledger_outbox_put(o->l, p->id, p->created, p->topic, p->payload,
                               p->len, err, sizeof err) == -1)
             goto rollback;
+        table_max = p->id;
     }
     for (size_t i = 0; i < o->nacked; i++)
         if (ledger_outbox_del(o->l, o->acked[i], err, sizeof err) == -1)
@@ -246,9 +324,8 @@ write_batch(struct outbox *o, double now)
     }
     if (ledger_commit(o->l, err, sizeof err) == -1)
         goto rollback;
-    for (size_t i = 0; i < o->npend; i++)
-        free(o->pend[i].topic);
-    o->npend = 0;
+    shift_pending(o, k);
+    o->table_max = table_max;
     o->nacked = 0;
     if (t.n > 0)
         note_drops(o, t.n, t.bytes, t.why);
@@ -265,15 +342,16 @@ fail:
         log_warnx("outbox: %s; keeping new messages in memory", err);
     o->write_failing = true;
     if (o->npend > MAX_PENDING) {
-        size_t k = o->npend - MAX_PENDING;
-        uint64_t bytes = 0;
-        for (size_t i = 0; i < k; i++) {
-            bytes += strlen(o->pend[i].topic) + o->pend[i].len;
-            free(o->pend[i].topic);
-        }
-        memmove(o->pend, o->pend + k, MAX_PENDING * sizeof o->pend[0]);
-        o->npend = MAX_PENDING;
-        note_drops(o, k, bytes, DROP_SIZE);
+        size_t n = o->npend - MAX_PENDING;
+        uint64_t bytes = 0, dropped = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!o->pend[i].acked) {
+                bytes += strlen(o->pend[i].topic) + o->pend[i].len;
+                dropped++;
+            }
+        shift_pending(o, n);
+        if (dropped > 0)
+            note_drops(o, dropped, bytes, DROP_SIZE);
     }
     return -1;
 }
@@ -284,20 +362,51 @@ send_row(void *arg, int64_t id, const char *topic, const char *payload,
 {
     struct outbox *o = arg;
     int mid = 0;
-    if (o->nflight == WINDOW)
+    if (o->nflight == WINDOW) {
+        o->blocked = true;
         return 1;
+    }
     o->sending = true;
     o->early_mid = -1;
     int rc = mqttp_send(o->m, topic, payload, len, o->c->mqtt.qos, &mid);
     o->sending = false;
-    if (rc == -1)
+    if (rc == -1) {
+        o->blocked = true;
         return 1;
+    }
     o->flight[o->nflight++] =
         (struct flight){mid, id, (int64_t)(strlen(topic) + len)};
     o->cursor = id;
     if (o->early_mid == mid)
         on_ack(o, mid);
     return 0;
+}
+
+/* Hand the next messages to the publisher, in id order: the table's
+ * first, then those held in memory. */
+static void
+send_next(struct outbox *o)
+{
+    o->blocked = false;
+    if (o->cursor < o->table_max) {
+        int want = (int)(WINDOW - o->nflight);
+        int got = ledger_outbox_next(o->l, o->cursor, want, send_row, o);
+        if (got == -1) {
+            log_warnx("outbox: cannot read the outbox table");
+            return;
+        }
+        if (o->blocked || got == want)
+            return;
+        /* Fewer than asked: the table has nothing after the cursor. */
+        o->cursor = o->table_max;
+    }
+    for (size_t i = pending_after(o, o->cursor); i < o->npend; i++) {
+        struct pending *p = &o->pend[i];
+        if (p->acked) /* sent before a resend from the start */
+            continue;
+        if (send_row(o, p->id, p->topic, p->payload, p->len) != 0)
+            return;
+    }
 }
 
 /* Messages not handed to the publisher yet. */
@@ -328,7 +437,8 @@ outbox_tick(struct outbox *o, double now)
 {
     bool conn = mqttp_connected(o->m);
     o->now = now;
-    write_batch(o, now);
+    /* Not connected: nothing will acknowledge the new messages soon. */
+    write_batch(o, now, !conn);
     log_drops_end(o, false);
 
     /* The library sends unacknowledged messages again after reconnecting;
@@ -345,10 +455,11 @@ outbox_tick(struct outbox *o, double now)
     }
     o->acks = 0;
 
-    if (conn && o->cursor < o->next_id - 1 && o->nflight < WINDOW &&
-        ledger_outbox_next(o->l, o->cursor, (int)(WINDOW - o->nflight),
-                           send_row, o) == -1)
-        log_warnx("outbox: cannot read the outbox table");
+    if (conn && o->cursor < o->next_id - 1 && o->nflight < WINDOW) {
+        mqttp_cork(o->m, true);
+        send_next(o);
+        mqttp_cork(o->m, false);
+    }
 
     /* The retained state: at once after connecting and when the backlog
      * is gone, else at most once a minute when it changed. */
@@ -393,6 +504,8 @@ outbox_publish(struct outbox *o, const char *topic, const char *payload,
     p->len = len;
     p->id = o->next_id++;
     p->created = real_now();
+    p->made = o->now; /* the clock of outbox_tick, as of the last one */
+    p->acked = false;
     o->npend++;
     o->queued++;
     o->bytes += tlen + len;
@@ -416,7 +529,7 @@ outbox_close(struct outbox *o)
     if (o == NULL)
         return;
     o->now = mono_now();
-    write_batch(o, o->now);
+    write_batch(o, o->now, true);
     log_drops_end(o, true);
     for (size_t i = 0; i < o->npend; i++)
         free(o->pend[i].topic);

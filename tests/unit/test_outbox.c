@@ -82,6 +82,13 @@ mqttp_send(struct mqtt_pub *m, const char *topic, const char *payload,
 }
 
 void
+mqttp_cork(struct mqtt_pub *m, bool on)
+{
+    (void)m;
+    (void)on;
+}
+
+void
 mqttp_on_ack(struct mqtt_pub *m, void (*fn)(void *arg, int mid), void *arg)
 {
     (void)m;
@@ -464,6 +471,123 @@ test_age_bound(void **state)
     assert_int_equal(payload_ts(&fake.sent[1]), 7);
 }
 
+/* ---- outbox.hold_ms: what the broker acknowledges in time is never
+ * written to ecmond.db ---- */
+
+static int64_t
+rows(struct fx *f)
+{
+    int64_t count, bytes, max_id;
+    assert_int_equal(ledger_outbox_totals(f->l, &count, &bytes, &max_id), 0);
+    return count;
+}
+
+static void
+hold(struct fx *f, int ms)
+{
+    f->c.outbox.hold_ms = ms;
+    reopen(f);
+    tick(f); /* the outbox's clock is the tests' from now on */
+}
+
+/* Sent from memory at once; acknowledged within the hold: no row, ever. */
+static void
+test_hold_acked_never_written(void **state)
+{
+    struct fx *f = *state;
+    hold(f, 1000);
+    fake.connected = true;
+    for (int i = 0; i < 10; i++)
+        put(f, i);
+    tick(f);
+    assert_int_equal(readings(0), 10);
+    assert_int_equal(rows(f), 0);
+    assert_int_equal(stats(f).queued, 10);
+    ack_all(0);
+    for (int i = 0; i < 8; i++) /* 2 s */
+        tick(f);
+    assert_int_equal(rows(f), 0);
+    assert_int_equal(stats(f).queued, 0);
+    assert_int_equal(stats(f).bytes, 0);
+    reopen(f);
+    assert_int_equal(stats(f).queued, 0);
+}
+
+/* Not acknowledged within the hold: written; the late acknowledgement
+ * deletes the rows; nothing is sent twice. */
+static void
+test_hold_late_ack(void **state)
+{
+    struct fx *f = *state;
+    hold(f, 1000);
+    fake.connected = true;
+    for (int i = 0; i < 3; i++)
+        put(f, i);
+    tick(f);
+    assert_int_equal(readings(0), 3);
+    tick(f);
+    tick(f); /* 0.75 s after the tick before they came: still held */
+    assert_int_equal(rows(f), 0);
+    tick(f);
+    tick(f);
+    assert_int_equal(rows(f), 3);
+    assert_int_equal(readings(0), 3);
+    ack_all(0);
+    tick(f);
+    assert_int_equal(rows(f), 0);
+    assert_int_equal(stats(f).queued, 0);
+    assert_int_equal(readings(0), 3);
+}
+
+/* Without a broker the hold is pointless: written at the next tick. After
+ * connecting, the table's messages go first, then the held ones, in
+ * order. */
+static void
+test_hold_offline_written_at_once(void **state)
+{
+    struct fx *f = *state;
+    hold(f, 1000);
+    for (int i = 0; i < 5; i++)
+        put(f, i);
+    tick(f);
+    assert_int_equal(rows(f), 5);
+    fake.connected = true;
+    put(f, 5);
+    put(f, 6);
+    tick(f);
+    assert_int_equal(readings(0), 7);
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(payload_ts(reading(0, (size_t)i)), i);
+    assert_int_equal(rows(f), 5);
+    ack_all(0);
+    tick(f);
+    assert_int_equal(rows(f), 0);
+    assert_int_equal(stats(f).queued, 0);
+}
+
+/* A stop writes what is held and not acknowledged; the next run sends it
+ * again. */
+static void
+test_hold_stop_writes(void **state)
+{
+    struct fx *f = *state;
+    hold(f, 60000);
+    fake.connected = true;
+    for (int i = 0; i < 4; i++)
+        put(f, i);
+    tick(f);
+    fake.ack(fake.ack_arg, reading(0, 0)->mid);
+    assert_int_equal(rows(f), 0);
+    reopen(f);
+    assert_int_equal(rows(f), 3);
+    assert_int_equal(stats(f).queued, 3);
+    size_t from = fake.nsent;
+    tick(f);
+    assert_int_equal(readings(from), 3);
+    for (int k = 0; k < 3; k++)
+        assert_int_equal(payload_ts(reading(from, (size_t)k)), 1 + k);
+}
+
 int
 main(void)
 {
@@ -481,6 +605,12 @@ main(void)
         cmocka_unit_test_setup_teardown(test_size_bound_drops_oldest, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_age_bound, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hold_acked_never_written, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_hold_late_ack, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hold_offline_written_at_once,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hold_stop_writes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
