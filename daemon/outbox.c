@@ -14,12 +14,14 @@
 #include "daemon/clock.h"
 #include "daemon/ledger_store.h"
 #include "daemon/log.h"
+#include "daemon/memtrim.h"
 #include "daemon/mqtt_pub.h"
 
 /* Unacknowledged messages at once: most of the library's window, so that
  * retained state published meanwhile is not queued behind a backlog. */
 #define WINDOW (MQTTP_MAX_INFLIGHT * 3 / 4)
 #define MAX_PENDING 100000 /* unwritten messages kept while writes fail */
+#define KEEP_PENDING 4096  /* slots of the pending array kept when unused */
 #define STATUS_EVERY_S 60.0
 #define DROP_QUIET_S 60.0 /* without drops: dropping has stopped */
 #define AGE_CHECK_EVERY_S 60.0
@@ -248,6 +250,15 @@ write_batch(struct outbox *o, double now)
         goto rollback;
     for (size_t i = 0; i < o->npend; i++)
         free(o->pend[i].topic);
+    /* The array keeps its size between writes; one that grew with a
+     * backlog (the readings that came while the main loop was held up:
+     * megabytes) goes once a write uses little of it. */
+    if (o->cap_pend > KEEP_PENDING && o->npend < o->cap_pend / 4) {
+        free(o->pend);
+        memtrim(o->cap_pend * sizeof o->pend[0]); /* and the backlog's */
+        o->pend = NULL;
+        o->cap_pend = 0;
+    }
     o->npend = 0;
     o->nacked = 0;
     if (t.n > 0)
