@@ -9,6 +9,7 @@
 #include "daemon/clock.h"
 #include "daemon/ecmond.h"
 #include "daemon/engine.h"
+#include "daemon/memtrim.h"
 #include "daemon/mqtt_pub.h"
 #include "daemon/outbox.h"
 #include "drivers/pollers.h"
@@ -269,22 +270,60 @@ view_capacity(struct ecmond *d)
                      jnum(cp->peak30), "headroom_m3_day", jnum(cp->headroom));
 }
 
+#define DUMP_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(17))
+
+/* An answer being written by json_dump_callback, with room for the
+ * newline and NUL. */
+struct answer {
+    char *p;
+    size_t len, cap;
+};
+
+static int
+answer_put(const char *buf, size_t size, void *arg)
+{
+    struct answer *a = arg;
+    if (a->cap - a->len < size + 2) {
+        size_t cap = a->cap ? a->cap : 4096;
+        while (cap - a->len < size + 2)
+            cap *= 2;
+        char *p = realloc(a->p, cap);
+        if (p == NULL)
+            return -1;
+        a->p = p;
+        a->cap = cap;
+    }
+    memcpy(a->p + a->len, buf, size);
+    a->len += size;
+    return 0;
+}
+
+/* The answer with its newline, its unused end given back; NULL (and
+ * freed) when rc is -1. */
+static char *
+answer_end(struct answer *a, int rc)
+{
+    if (rc == -1 || a->p == NULL) {
+        free(a->p);
+        return NULL;
+    }
+    a->p[a->len] = '\n';
+    a->p[a->len + 1] = '\0';
+    char *t = realloc(a->p, a->len + 2);
+    return t != NULL ? t : a->p;
+}
+
 char *
 view_dump(json_t *j)
 {
     if (j == NULL)
         return NULL;
-    char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(17));
+    /* Written into the answer itself: json_dumps copies its buffer once
+     * more, which is 9 MB more at the peak of an answer about 10,000
+     * meters. */
+    struct answer a = {0};
+    int rc = json_dump_callback(j, answer_put, &a, DUMP_FLAGS);
     json_decref(j);
-    if (s == NULL)
-        return NULL;
-    size_t n = strlen(s);
-    char *t = realloc(s, n + 2);
-    if (t == NULL) {
-        free(s);
-        return NULL;
-    }
-    t[n] = '\n';
-    t[n + 1] = '\0';
-    return t;
+    memtrim(a.len); /* the tree, freed: several times the answer */
+    return answer_end(&a, rc);
 }
