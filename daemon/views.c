@@ -174,21 +174,31 @@ meter_json(struct ecmond *d, size_t i)
         st.last_ok > 0 ? json_real(st.last_ok) : json_null(), "points", points);
 }
 
+/* Is meter i in the answer for `sel` (NULL: all) seen by `only`? */
+static bool
+meter_selected(struct ecmond *d, size_t i, const char *sel, const char *only)
+{
+    return view_may_see(only, d->meters[i].owner) &&
+           (sel == NULL || strcmp(sel, d->conf->meters[i].id) == 0 ||
+            strcmp(sel, d->meters[i].owner) == 0);
+}
+
+static json_t *
+no_such_meter(void)
+{
+    return json_pack("{s:s}", "error", "no such meter or enterprise");
+}
+
 json_t *
 view_meters(struct ecmond *d, const char *sel, const char *only)
 {
     json_t *a = json_array();
-    for (size_t i = 0; i < d->conf->nmeters; i++) {
-        if (!view_may_see(only, d->meters[i].owner))
-            continue;
-        if (sel && strcmp(sel, d->conf->meters[i].id) != 0 &&
-            strcmp(sel, d->meters[i].owner) != 0)
-            continue;
-        json_array_append_new(a, meter_json(d, i));
-    }
+    for (size_t i = 0; i < d->conf->nmeters; i++)
+        if (meter_selected(d, i, sel, only))
+            json_array_append_new(a, meter_json(d, i));
     if (sel && json_array_size(a) == 0) {
         json_decref(a);
-        return json_pack("{s:s}", "error", "no such meter or enterprise");
+        return no_such_meter();
     }
     return json_pack("{s:o}", "meters", a);
 }
@@ -325,5 +335,32 @@ view_dump(json_t *j)
     int rc = json_dump_callback(j, answer_put, &a, DUMP_FLAGS);
     json_decref(j);
     memtrim(a.len); /* the tree, freed: several times the answer */
+    return answer_end(&a, rc);
+}
+
+char *
+view_meters_dump(struct ecmond *d, const char *sel, const char *only,
+                 bool *found)
+{
+    struct answer a = {0};
+    size_t n = 0;
+    int rc = answer_put("{\"meters\":[", strlen("{\"meters\":["), &a);
+    for (size_t i = 0; rc == 0 && i < d->conf->nmeters; i++) {
+        if (!meter_selected(d, i, sel, only))
+            continue;
+        json_t *m = meter_json(d, i);
+        if (m == NULL || (n++ > 0 && answer_put(",", 1, &a) == -1))
+            rc = -1;
+        else
+            rc = json_dump_callback(m, answer_put, &a, DUMP_FLAGS);
+        json_decref(m);
+    }
+    *found = sel == NULL || n > 0;
+    if (rc == 0 && !*found) {
+        free(a.p);
+        return view_dump(no_such_meter());
+    }
+    if (rc == 0)
+        rc = answer_put("]}", 2, &a);
     return answer_end(&a, rc);
 }
