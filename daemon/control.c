@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "daemon/log.h"
+#include "daemon/memtrim.h"
 
 #define MAX_CLIENTS 16
 #define CLIENT_TIMEOUT_S 5.0
@@ -115,8 +116,11 @@ control_pollfds(struct control *c, struct pollfd *fds, size_t max)
 static void
 drop(struct client *cl)
 {
+    size_t n = cl->out != NULL ? cl->nout : 0;
+
     close(cl->fd);
     free(cl->out);
+    memtrim(n);
     cl->fd = -1;
     cl->out = NULL;
     cl->nin = cl->nout = cl->sent = 0;

@@ -120,14 +120,20 @@ reply(struct MHD_Connection *c, unsigned status, const char *type, void *data,
     return rc;
 }
 
+/* Queue the JSON answer s (malloc'd, NULL: out of memory). */
 static enum MHD_Result
-reply_json(struct MHD_Connection *c, unsigned status, json_t *j)
+reply_dumped(struct MHD_Connection *c, unsigned status, char *s)
 {
-    char *s = view_dump(j);
     if (s == NULL)
         return MHD_NO;
     return reply(c, status, "application/json; charset=utf-8", s, strlen(s),
                  true);
+}
+
+static enum MHD_Result
+reply_json(struct MHD_Connection *c, unsigned status, json_t *j)
+{
+    return reply_dumped(c, status, view_dump(j));
 }
 
 static enum MHD_Result
@@ -730,8 +736,11 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
         return reply_json(c, MHD_HTTP_OK, view_park(d, only));
     case HEP_STATUS:
         return reply_json(c, MHD_HTTP_OK, view_status(d, only));
-    case HEP_METERS:
-        return reply_view(c, view_meters(d, rt.has_a ? rt.a : NULL, only));
+    case HEP_METERS: {
+        bool found;
+        char *s = view_meters_dump(d, rt.has_a ? rt.a : NULL, only, &found);
+        return reply_dumped(c, found ? MHD_HTTP_OK : MHD_HTTP_NOT_FOUND, s);
+    }
     case HEP_USAGE:
         return reply_view(c, view_usage(d, rt.has_a ? rt.a : NULL, only));
     case HEP_ALERTS:

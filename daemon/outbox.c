@@ -22,12 +22,14 @@
 #include "daemon/clock.h"
 #include "daemon/ledger_store.h"
 #include "daemon/log.h"
+#include "daemon/memtrim.h"
 #include "daemon/mqtt_pub.h"
 
 /* Unacknowledged messages at once: most of the library's window, so that
  * retained state published meanwhile is not queued behind a backlog. */
 #define WINDOW (MQTTP_MAX_INFLIGHT * 3 / 4)
 #define MAX_PENDING 100000 /* unwritten messages kept while writes fail */
+#define KEEP_PENDING 4096  /* slots of the pending array kept when unused */
 #define STATUS_EVERY_S 60.0
 #define DROP_QUIET_S 60.0 /* without drops: dropping has stopped */
 #define AGE_CHECK_EVERY_S 60.0
@@ -263,6 +265,21 @@ shift_pending(struct outbox *o, size_t k)
         free(o->pend[i].topic);
     memmove(o->pend, o->pend + k, (o->npend - k) * sizeof o->pend[0]);
     o->npend -= k;
+    /* The array keeps its size from one tick to the next; one that grew
+     * with a backlog (the readings that came while the main loop was held
+     * up, or while the broker was away: megabytes) shrinks once little of
+     * it is used. */
+    if (o->cap_pend > KEEP_PENDING && o->npend < o->cap_pend / 4) {
+        size_t old = o->cap_pend, cap = KEEP_PENDING;
+        while (cap < 2 * o->npend)
+            cap *= 2;
+        struct pending *p = realloc(o->pend, cap * sizeof *p);
+        if (p != NULL) {
+            o->pend = p;
+            o->cap_pend = cap;
+            memtrim((old - cap) * sizeof *p); /* and the backlog's */
+        }
+    }
 }
 
 /* Messages whose hold is over (all of them with `all`), acknowledgements

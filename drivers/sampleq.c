@@ -131,12 +131,35 @@ sampleq_push_batch(struct sampleq *q, struct sampleq_buf *b)
         wake(q);
 }
 
+/* A buffer keeps its memory from one batch to the next, but one that grew
+ * while the main loop was held up (10,000 meters' readings while it
+ * created their RRD files: megabytes) gives it back once a batch uses less
+ * than a quarter of it, and grows again as needed. */
+#define KEEP_SAMPLES 16384
+#define KEEP_EVENTS 1024
+
+static void
+buf_shrink(struct sampleq_buf *b)
+{
+    if (b->capsamples > KEEP_SAMPLES && b->nsamples < b->capsamples / 4) {
+        free(b->samples);
+        b->samples = NULL;
+        b->capsamples = 0;
+    }
+    if (b->capevents > KEEP_EVENTS && b->nevents < b->capevents / 4) {
+        free(b->events);
+        b->events = NULL;
+        b->capevents = 0;
+    }
+}
+
 void
 sampleq_take(struct sampleq *q, struct sampleq_buf *out)
 {
     uint64_t v;
     ssize_t r = read(q->efd, &v, sizeof v);
     (void)r;
+    buf_shrink(out); /* every buffer passes here, sooner or later */
 
     pthread_mutex_lock(&q->mtx);
     struct sampleq_buf tmp = q->in;

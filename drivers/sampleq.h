@@ -55,7 +55,8 @@ int sampleq_buf_add(struct sampleq_buf *b, const struct sample *s, size_t n,
 void sampleq_push_batch(struct sampleq *q, struct sampleq_buf *b);
 
 /* Main loop: swap the queued items into `out` (whose previous contents are
- * discarded, its memory reused) and clear the eventfd. */
+ * discarded, its memory reused unless they used little of a large buffer)
+ * and clear the eventfd. */
 void sampleq_take(struct sampleq *q, struct sampleq_buf *out);
 
 void sampleq_buf_free(struct sampleq_buf *b);

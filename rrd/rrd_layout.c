@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -340,18 +341,117 @@ pool_put(struct pool *pl, const char *fmt, ...)
     return start;
 }
 
+/* The part of a layout that does not depend on the file: DS names, the
+ * template and the create arguments. Every meter of one profile and
+ * interval has the same (10,000 meters would otherwise keep 10,000 copies),
+ * so it is kept once in a table, counted, and freed with its last layout.
+ * One allocation: the struct, ds_names (nds) and argv (nds + nrra), then
+ * len bytes of text: the names, the template, the DS and RRA definitions,
+ * each ending in NUL. */
+struct rrdlayout_shared {
+    struct rrdlayout_shared *next; /* in its bucket */
+    size_t refs;
+    uint32_t hash;
+    size_t nds, nrra, len;
+    const char *template_;
+    const char **ds_names;
+    const char **argv;
+    char *text;
+};
+
+#define SHARED_BUCKETS 64
+
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rrdlayout_shared *shared_table[SHARED_BUCKETS];
+
+/* FNV-1a of the text. */
+static uint32_t
+text_hash(const char *t, size_t len)
+{
+    uint32_t h = 2166136261u;
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        h = (h ^ (unsigned char)t[i]) * 16777619u;
+    return h;
+}
+
+/* The shared part holding `text` (len bytes, as struct rrdlayout_shared
+ * describes), with one more reference; NULL when out of memory. */
+static struct rrdlayout_shared *
+shared_get(const char *text, size_t len, size_t nds, size_t nrra)
+{
+    uint32_t h = text_hash(text, len);
+    struct rrdlayout_shared **b = &shared_table[h % SHARED_BUCKETS], *sh;
+    const char *p;
+    size_t i;
+
+    pthread_mutex_lock(&shared_lock);
+    for (sh = *b; sh != NULL; sh = sh->next) {
+        if (sh->hash == h && sh->nds == nds && sh->nrra == nrra &&
+            sh->len == len && memcmp(sh->text, text, len) == 0) {
+            sh->refs++;
+            pthread_mutex_unlock(&shared_lock);
+            return sh;
+        }
+    }
+    sh = malloc(sizeof(*sh) + (2 * nds + nrra) * sizeof(char *) + len);
+    if (sh == NULL) {
+        pthread_mutex_unlock(&shared_lock);
+        return NULL;
+    }
+    sh->refs = 1;
+    sh->hash = h;
+    sh->nds = nds;
+    sh->nrra = nrra;
+    sh->len = len;
+    sh->ds_names = (const char **)(sh + 1);
+    sh->argv = sh->ds_names + nds;
+    sh->text = (char *)(sh->argv + nds + nrra);
+    memcpy(sh->text, text, len);
+    p = sh->text;
+    for (i = 0; i < nds; i++, p += strlen(p) + 1)
+        sh->ds_names[i] = p;
+    sh->template_ = p;
+    p += strlen(p) + 1;
+    for (i = 0; i < nds + nrra; i++, p += strlen(p) + 1)
+        sh->argv[i] = p;
+    sh->next = *b;
+    *b = sh;
+    pthread_mutex_unlock(&shared_lock);
+    return sh;
+}
+
+/* Drop a reference to sh; the last one frees it. */
+static void
+shared_put(struct rrdlayout_shared *sh)
+{
+    struct rrdlayout_shared **pp;
+
+    pthread_mutex_lock(&shared_lock);
+    if (--sh->refs == 0) {
+        for (pp = &shared_table[sh->hash % SHARED_BUCKETS]; *pp != sh;
+             pp = &(*pp)->next)
+            ;
+        *pp = sh->next;
+        free(sh);
+    }
+    pthread_mutex_unlock(&shared_lock);
+}
+
 /* Lays out a file at `path` (rrd_dir is its first dl bytes) holding the DS
- * of `ds`. One allocation: the struct, the pointer arrays, then the strings. */
+ * of `ds`: the path in one allocation with the struct, the rest shared. */
 static struct rrdlayout *
 build(const char *what, const char *path, int dl, unsigned long step,
       unsigned long heartbeat, const struct spec *ds, size_t nds, char *err,
       size_t errlen)
 {
     struct rrdlayout_rra rras[RRDLAYOUT_RRA_MAX];
-    size_t nrra = rrdlayout_rras(step, rras), i, j, poolsize;
+    size_t nrra = rrdlayout_rras(step, rras), i, j, poolsize, pathlen;
     struct rrdlayout *l;
     struct pool pl;
-    char *tp;
+    char *text;
+    bool overflow = false;
 
     if (nds == 0) {
         rrdlayout_errf(err, errlen, "%s: no data sources", what);
@@ -378,63 +478,77 @@ build(const char *what, const char *path, int dl, unsigned long step,
         }
     }
 
-    poolsize = strlen(path) + 1 + nds * (2 * CONF_DS_MAX + DS_DEF_MAX) +
-               nrra * RRA_DEF_MAX;
-    l = calloc(1, sizeof(*l) + (2 * nds + nrra) * sizeof(char *) + poolsize);
-    if (l == NULL) {
+    /* The shared text is written into a scratch pool of an upper bound
+     * (names are at most CONF_DS_MAX - 1 bytes, each written twice), then
+     * kept at its exact length. */
+    poolsize = nds * (2 * CONF_DS_MAX + DS_DEF_MAX) + nrra * RRA_DEF_MAX;
+    pathlen = strlen(path);
+    text = malloc(poolsize);
+    l = calloc(1, sizeof(*l) + pathlen + 1);
+    if (text == NULL || l == NULL) {
+        free(text);
+        free(l);
         rrdlayout_errf(err, errlen, "%s: out of memory", what);
         return NULL;
     }
-    l->ds_names = (const char **)(l + 1);
-    l->argv = l->ds_names + nds;
-    pl.p = (char *)(l->argv + nds + nrra);
+    pl.p = text;
     pl.left = poolsize;
-
-    /* Room for the path is counted exactly: this cannot fail. */
-    l->path = (char *)pool_put(&pl, "%s", path);
-    l->relpath = path[dl] == '/' ? l->path + dl + 1 : l->path;
-    l->step = step;
-    l->nds = nds;
-    l->argc = (int)(nds + nrra);
-    l->line_max = rrdlayout_update_max(nds);
     for (i = 0; i < nds; i++)
-        l->ds_names[i] = pool_put(&pl, "%s", ds[i].name);
+        overflow |= pool_put(&pl, "%s", ds[i].name) == NULL;
     /* The template: the names again, joined by ':' (the pool has room for
-     * each name twice; names are at most CONF_DS_MAX - 1 bytes). */
-    tp = pl.p;
-    for (i = 0; i < nds; i++) {
-        size_t n = strlen(ds[i].name);
+     * each name twice; valid names are at most CONF_DS_MAX - 1 bytes). */
+    if (!overflow) {
+        char *tp = pl.p;
 
-        if (i > 0)
-            *pl.p++ = ':';
-        memcpy(pl.p, ds[i].name, n);
-        pl.p += n;
+        for (i = 0; i < nds; i++) {
+            size_t n = strlen(ds[i].name);
+
+            if (i > 0)
+                *pl.p++ = ':';
+            memcpy(pl.p, ds[i].name, n);
+            pl.p += n;
+        }
+        *pl.p++ = '\0';
+        pl.left -= (size_t)(pl.p - tp);
     }
-    *pl.p++ = '\0';
-    pl.left -= (size_t)(pl.p - tp);
-    l->template_ = tp;
-    for (i = 0; i < nds; i++) {
+    for (i = 0; i < nds && !overflow; i++) {
         char def[DS_DEF_MAX];
         bool total = ds[i].dst == RRDLAYOUT_DDERIVE;
 
         rrdlayout_ds_def(def, sizeof(def), ds[i].name, ds[i].dst, heartbeat,
                          total ? 0.0 : NAN, NAN);
-        l->argv[i] = pool_put(&pl, "%s", def);
+        overflow |= pool_put(&pl, "%s", def) == NULL;
     }
-    for (i = 0; i < nrra; i++) {
+    for (i = 0; i < nrra && !overflow; i++) {
         char def[RRA_DEF_MAX];
 
         rrdlayout_rra_def(def, sizeof(def), &rras[i]);
-        l->argv[nds + i] = pool_put(&pl, "%s", def);
+        overflow |= pool_put(&pl, "%s", def) == NULL;
     }
     /* The pool is an upper bound; check anyway. */
-    for (i = 0; i < (size_t)l->argc; i++) {
-        if (l->argv[i] == NULL) {
-            rrdlayout_errf(err, errlen, "%s: layout overflow", what);
-            free(l);
-            return NULL;
-        }
+    if (overflow) {
+        rrdlayout_errf(err, errlen, "%s: layout overflow", what);
+        free(text);
+        free(l);
+        return NULL;
     }
+    l->shared_ = shared_get(text, poolsize - pl.left, nds, nrra);
+    free(text);
+    if (l->shared_ == NULL) {
+        rrdlayout_errf(err, errlen, "%s: out of memory", what);
+        free(l);
+        return NULL;
+    }
+    l->path = (char *)(l + 1);
+    memcpy(l->path, path, pathlen + 1);
+    l->relpath = path[dl] == '/' ? l->path + dl + 1 : l->path;
+    l->step = step;
+    l->nds = nds;
+    l->ds_names = l->shared_->ds_names;
+    l->template_ = l->shared_->template_;
+    l->argc = (int)(nds + nrra);
+    l->argv = l->shared_->argv;
+    l->line_max = rrdlayout_update_max(nds);
     return l;
 }
 
@@ -532,5 +646,8 @@ rrdlayout_capacity(const struct conf *c, double interval, char *err,
 void
 rrdlayout_free(struct rrdlayout *l)
 {
+    if (l == NULL)
+        return;
+    shared_put(l->shared_);
     free(l);
 }

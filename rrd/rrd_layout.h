@@ -35,8 +35,14 @@ struct rrdlayout_rra {
     unsigned long rows;
 };
 
+struct rrdlayout_shared;
+
 /* Everything needed to create and update one RRD file. Built once (at store
- * open), read-only afterwards; one allocation, freed by rrdlayout_free. */
+ * open), read-only afterwards, freed by rrdlayout_free. The path is the
+ * layout's own; ds_names, template_ and argv (the same for every file with
+ * the same data sources, heartbeat and step: every meter of one profile and
+ * interval) point into a part shared with those files, kept once, counted
+ * and freed with the last of them. The functions are thread-safe. */
 struct rrdlayout {
     char *path;          /* <rrd_dir>/<dir>/<file>.rrd */
     const char *relpath; /* "<dir>/<file>.rrd": the tail of path */
@@ -47,6 +53,7 @@ struct rrdlayout {
     int argc;              /* nds DS definitions, then the RRA definitions */
     const char **argv;
     size_t line_max; /* bytes an update line of this file needs, with NUL */
+    struct rrdlayout_shared *shared_; /* private to rrd_layout.c */
 };
 
 /* The DS type of a point kind: DDERIVE for the cumulative totals

@@ -261,6 +261,38 @@ test_offline_then_in_order(void **state)
     assert_int_equal(readings(before), 0);
 }
 
+/* A backlog far larger than the writes after it (the pending array grows,
+ * then is given back and grows again): every message kept, in order. */
+static void
+test_backlog_then_small_writes(void **state)
+{
+    struct fx *f = *state;
+    int i, next = 0;
+
+    for (i = 0; i < 20000; i++)
+        put(f, i);
+    tick(f);
+    for (; i < 20010; i++)
+        put(f, i);
+    tick(f);
+    for (; i < 20020; i++)
+        put(f, i);
+    tick(f);
+    assert_int_equal(stats(f).queued, 20020);
+
+    fake.connected = true;
+    while (next < 20020) {
+        tick(f);
+        assert_true(readings(0) > 0);
+        for (size_t k = 0; k < readings(0); k++)
+            assert_int_equal(payload_ts(reading(0, k)), next++);
+        ack_all(0);
+        fake.nsent = 0;
+    }
+    tick(f);
+    assert_int_equal(stats(f).queued, 0);
+}
+
 /* A restart sends again what was not acknowledged, from the oldest, and
  * new messages after it. */
 static void
@@ -593,6 +625,8 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_offline_then_in_order, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_backlog_then_small_writes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_restart_resends_unacked, setup,
                                         teardown),

@@ -309,6 +309,89 @@ test_quota_capacity_layout(void **state)
     rrdlayout_free(l);
 }
 
+/* Files with the same data sources, heartbeat and step share their DS
+ * names, template and create arguments; each keeps its own path. */
+static void
+test_shared_layout(void **state)
+{
+    (void)state;
+    static struct conf_meter twins[] = {
+        {.id = "a", .enterprise = 0, .profile = 1, .interval = 10},
+        {.id = "b", .enterprise = 1, .profile = 1, .interval = 10},
+        {.id = "c", .enterprise = 0, .profile = 1, .interval = 60},
+        {.id = "d", .enterprise = 0, .profile = 0, .interval = 10},
+    };
+    struct conf c;
+    char dir[] = "/r", err[256] = "";
+    struct rrdlayout *a, *b, *lc, *ld, *q0, *q1, *cap, *a300;
+
+    make_conf(&c, dir, 60);
+    c.meters = twins;
+    c.nmeters = N(twins);
+    a = rrdlayout_meter(&c, 0, err, sizeof(err));
+    b = rrdlayout_meter(&c, 1, err, sizeof(err));
+    lc = rrdlayout_meter(&c, 2, err, sizeof(err));
+    ld = rrdlayout_meter(&c, 3, err, sizeof(err));
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_non_null(lc);
+    assert_non_null(ld);
+    assert_string_equal(a->path, "/r/bomin/a.rrd");
+    assert_string_equal(b->path, "/r/zhihao/b.rrd");
+    assert_string_equal(b->relpath, "zhihao/b.rrd");
+    assert_ptr_equal(a->argv, b->argv);
+    assert_ptr_equal(a->ds_names, b->ds_names);
+    assert_ptr_equal(a->template_, b->template_);
+    /* Another heartbeat, another profile: their own. */
+    assert_ptr_not_equal(a->argv, lc->argv);
+    assert_string_equal(lc->argv[0], "DS:flow:GAUGE:180:U:U");
+    assert_string_equal(lc->argv[2], "RRA:AVERAGE:0.5:1:2880");
+    assert_ptr_not_equal(a->argv, ld->argv);
+    assert_int_equal(ld->nds, N(all_kinds));
+
+    /* A layout outlives the one it shares with. */
+    rrdlayout_free(a);
+    assert_string_equal(b->argv[0], "DS:flow:GAUGE:120:U:U");
+    assert_string_equal(b->argv[1], "DS:total:DDERIVE:120:0:U");
+    assert_string_equal(b->argv[b->argc - 1], "RRA:MAX:0.5:1440:3653");
+    assert_string_equal(b->ds_names[1], "total");
+    assert_string_equal(b->template_, "flow:total");
+    rrdlayout_free(b);
+    a = rrdlayout_meter(&c, 0, err, sizeof(err));
+    assert_non_null(a);
+    assert_string_equal(a->argv[1], "DS:total:DDERIVE:120:0:U");
+
+    /* Another step: other RRAs. */
+    c.storage.rrd_step = 300;
+    a300 = rrdlayout_meter(&c, 0, err, sizeof(err));
+    assert_non_null(a300);
+    assert_ptr_not_equal(a->argv, a300->argv);
+    assert_string_equal(a300->argv[0], "DS:flow:GAUGE:600:U:U");
+    assert_string_equal(a300->argv[2], "RRA:AVERAGE:0.5:1:4032");
+    c.storage.rrd_step = 60;
+
+    /* Quota files share; the capacity file has other names. */
+    q0 = rrdlayout_quota(&c, 0, 0, 300, err, sizeof(err));
+    q1 = rrdlayout_quota(&c, 0, 1, 300, err, sizeof(err));
+    cap = rrdlayout_capacity(&c, 300, err, sizeof(err));
+    assert_non_null(q0);
+    assert_non_null(q1);
+    assert_non_null(cap);
+    assert_ptr_equal(q0->argv, q1->argv);
+    assert_ptr_not_equal(q0->argv, cap->argv);
+    assert_string_equal(q1->path, "/r/bomin/quota-cod-year.rrd");
+    assert_string_equal(cap->argv[0], "DS:inflow:GAUGE:900:U:U");
+
+    rrdlayout_free(q1);
+    rrdlayout_free(cap);
+    rrdlayout_free(q0);
+    rrdlayout_free(a300);
+    rrdlayout_free(ld);
+    rrdlayout_free(lc);
+    rrdlayout_free(a);
+    rrdlayout_free(NULL);
+}
+
 /* Check that out[] holds, per resolution, AVERAGE, MIN and MAX with the
  * given pdp_per_row and rows. */
 static void
@@ -492,6 +575,7 @@ main(void)
         cmocka_unit_test(test_kinds_and_ds),
         cmocka_unit_test(test_meter_layout),
         cmocka_unit_test(test_quota_capacity_layout),
+        cmocka_unit_test(test_shared_layout),
         cmocka_unit_test(test_rras),
         cmocka_unit_test(test_format_value),
         cmocka_unit_test(test_format_update),
