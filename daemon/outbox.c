@@ -261,10 +261,12 @@ trim_row(void *arg, int64_t id, double created, int64_t size)
 static void
 shift_pending(struct outbox *o, size_t k)
 {
-    for (size_t i = 0; i < k; i++)
-        free(o->pend[i].topic);
-    memmove(o->pend, o->pend + k, (o->npend - k) * sizeof o->pend[0]);
-    o->npend -= k;
+    if (k > 0) {
+        for (size_t i = 0; i < k; i++)
+            free(o->pend[i].topic);
+        memmove(o->pend, o->pend + k, (o->npend - k) * sizeof o->pend[0]);
+        o->npend -= k;
+    }
     /* The array keeps its size from one tick to the next; one that grew
      * with a backlog (the readings that came while the main loop was held
      * up, or while the broker was away: megabytes) shrinks once little of
