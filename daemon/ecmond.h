@@ -50,11 +50,12 @@ struct ecmond {
     struct ledger *ledger;
     struct engine *engine;
     struct alert_out *alerts;
-    struct http *http;      /* NULL without an http group */
-    double next_eval;       /* monotonic: next engine evaluation */
-    double next_publish;    /* monotonic: next quota/capacity publish */
-    double next_rrd;        /* monotonic: next write of waiting RRD updates */
-    int rrd_writes_failing; /* a failed batch write was logged */
+    struct http *http;        /* NULL without an http group */
+    double next_eval;         /* monotonic: next engine evaluation */
+    double next_publish;      /* monotonic: next quota/capacity publish */
+    double next_rrd;          /* monotonic: next write of waiting RRD updates */
+    double next_ledger_write; /* monotonic: next write of accounted samples */
+    int rrd_writes_failing;   /* a failed batch write was logged */
     int lock_fd;
     sigset_t sigmask; /* for ppoll: the handled signals open */
     double started;   /* Unix time */

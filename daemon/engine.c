@@ -609,6 +609,8 @@ void
 engine_evaluate(struct engine *e, double now, bool publish)
 {
     char err[256];
+    /* Quotas are judged on what the ledger holds: all of it. */
+    engine_write(e);
     /* Alert states and history, and how far judging got, are written in
      * one transaction: a kill leaves all of it or none. */
     int tx = ledger_begin(e->l, err, sizeof err) == 0;
@@ -682,7 +684,6 @@ int
 engine_feed(struct engine *e, struct sample *s, size_t n, size_t *refused)
 {
     const struct conf *c = e->c;
-    char err[256], mbuf[32], outlet_none[1] = "";
     size_t nref = 0;
     int rc = 0;
 
@@ -715,8 +716,17 @@ engine_feed(struct engine *e, struct sample *s, size_t n, size_t *refused)
     }
     if (refused)
         *refused = nref;
+    return rc;
+}
+
+int
+engine_write(struct engine *e)
+{
+    const struct conf *c = e->c;
+    char err[256], mbuf[32], outlet_none[1] = "";
+
     if (e->sink.nincr == 0 && e->sink.nev == 0 && e->ndirty == 0)
-        return rc;
+        return 0;
     if (ledger_begin(e->l, err, sizeof err) == -1)
         goto fail;
     for (size_t i = 0; i < e->sink.nincr; i++) {
@@ -749,12 +759,12 @@ engine_feed(struct engine *e, struct sample *s, size_t n, size_t *refused)
         if (e->sink.incr[i].hour < e->cap.day_start)
             e->cap.day_start = -1;
     written(e);
-    return rc;
+    return 0;
 rollback:
     ledger_rollback(e->l);
 fail:
     /* Nothing of this transaction is kept: the increments, events and
-     * baselines stay pending and go with the next batch. */
+     * baselines stay pending and go with the next write. */
     log_warnx("%s", err);
     return -1;
 }
@@ -885,6 +895,7 @@ engine_close(struct engine *e)
 {
     if (e == NULL)
         return;
+    engine_write(e);
     acct_free(e->acct);
     acct_sink_free(&e->sink);
     if (e->va)

@@ -83,14 +83,20 @@ struct engine *engine_open(const struct conf *c, const struct tzone *z,
                            double grace, char *err, size_t errlen);
 void engine_close(struct engine *e);
 
-/* Account a batch of samples in one ledger transaction. Samples older than
- * a point's last accepted one are refused and counted in *refused (may be
- * NULL). A total's reading that is not counted gets its event's flag in
- * s[i].flag (acct_event_flag: D for a reset, T for a jump), so that it is
- * published and stored as such. Returns 0, or -1 after logging a ledger
- * error (the batch is rolled back and its accounting state with it is lost:
- * see the log). */
+/* Account a batch of samples, in memory: the hourly increments, events
+ * and baselines wait for engine_write. Samples older than a point's last
+ * accepted one are refused and counted in *refused (may be NULL). A
+ * total's reading that is not counted gets its event's flag in s[i].flag
+ * (acct_event_flag: D for a reset, T for a jump), so that it is published
+ * and stored as such. Returns 0, or -1 after logging that memory ran out
+ * (the rest of the batch keeps its baselines). */
 int engine_feed(struct engine *e, struct sample *s, size_t n, size_t *refused);
+
+/* Write what engine_feed accounted since the last write to the ledger in
+ * one transaction (a kill leaves all of it or none). engine_evaluate and
+ * engine_close write first. Returns 0, or -1 after logging the ledger's
+ * error: nothing is lost, it goes with the next write (up to a bound). */
+int engine_write(struct engine *e);
 
 /* Evaluate quotas, concentration hours and capacity at `now`; publish their
  * topics when `publish` (the caller's once-a-minute tick) or when a state

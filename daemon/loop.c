@@ -44,6 +44,7 @@
 #define STATUS_REFRESH_S 60.0
 #define EVAL_INTERVAL_S 2.0     /* quotas, capacity, concentration hours */
 #define PUBLISH_INTERVAL_S 60.0 /* quota and capacity topics, their RRDs */
+#define LEDGER_WRITE_S 0.5      /* accounted samples to the ledger */
 
 /* mkdir -p with `mode` for the directories it creates. */
 static int
@@ -180,6 +181,20 @@ on_mqtt_connect(void *arg)
 
 /* ---- samples ---- */
 
+/* Write what the engine accounted, at most every LEDGER_WRITE_S: one
+ * transaction per batch of samples cost more than the rest of a reading's
+ * way at a thousand meters. What a crash keeps from being written is
+ * counted all the same by the totals' next readings (from the last written
+ * baseline). */
+static void
+ledger_tick(struct ecmond *d, double now)
+{
+    if (d->engine == NULL || now < d->next_ledger_write)
+        return;
+    engine_write(d->engine);
+    d->next_ledger_write = now + LEDGER_WRITE_S;
+}
+
 static void
 store_poll(struct ecmond *d, uint32_t meter, double ts)
 {
@@ -208,10 +223,12 @@ ecmond_samples(struct ecmond *d, struct sample *s, size_t n, size_t *refused)
 
     /* The ledger judges first: a reading it does not count is published
      * and stored with its flag. */
-    if (d->engine)
+    if (d->engine) {
         engine_feed(d->engine, s, n, refused);
-    else if (refused)
+        ledger_tick(d, mono_now());
+    } else if (refused) {
         *refused = 0;
+    }
     for (size_t i = 0; i < n; i++) {
         const struct sample *x = &s[i];
         if (x->meter >= c->nmeters)
@@ -851,6 +868,7 @@ ecmond_run(struct ecmond *d)
                 d->next_publish = now + PUBLISH_INTERVAL_S;
         }
         alert_out_tick(d->alerts, now);
+        ledger_tick(d, now);
         if (now >= d->next_rrd) {
             rrd_tick(d);
             d->next_rrd = now + 1.0;
