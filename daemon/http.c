@@ -26,6 +26,7 @@
 #include "daemon/engine.h"
 #include "daemon/http_route.h"
 #include "daemon/log.h"
+#include "daemon/memtrim.h"
 #include "daemon/spawn.h"
 #include "daemon/views.h"
 #include "daemon/web_assets.h"
@@ -68,6 +69,7 @@ struct http {
     struct stream *streams;
     size_t nstreams;
     double next_keepalive;
+    size_t trim; /* bytes of a large answer queued: memtrim once sent */
 };
 
 /* libmicrohttpd's own complaints (a client's malformed request among
@@ -457,9 +459,13 @@ static void
 on_completed(void *cls, struct MHD_Connection *c, void **state,
              enum MHD_RequestTerminationCode why)
 {
-    (void)cls;
+    struct http *h = cls;
     (void)c;
     (void)why;
+    /* libmicrohttpd has freed the answer by now (it destroys the response
+     * before it tells us): give its memory back. */
+    memtrim(h->trim);
+    h->trim = 0;
     struct job *j = *state;
     if (j == NULL)
         return;
@@ -739,6 +745,8 @@ on_request(void *cls, struct MHD_Connection *c, const char *url,
     case HEP_METERS: {
         bool found;
         char *s = view_meters_dump(d, rt.has_a ? rt.a : NULL, only, &found);
+        if (s != NULL && strlen(s) > h->trim)
+            h->trim = strlen(s);
         return reply_dumped(c, found ? MHD_HTTP_OK : MHD_HTTP_NOT_FOUND, s);
     }
     case HEP_USAGE:
@@ -865,11 +873,11 @@ http_open(struct ecmond *d, char *err, size_t errlen)
     h->mhd = MHD_start_daemon(
         MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG, 0, NULL,
         NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
-        MHD_OPTION_LISTEN_SOCKET, h->lfd, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)MAX_CONNECTIONS, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)CONN_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)CONN_MEMORY, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_LISTEN_SOCKET,
+        h->lfd, MHD_OPTION_CONNECTION_LIMIT, (unsigned)MAX_CONNECTIONS,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+        MHD_OPTION_END);
     const union MHD_DaemonInfo *i =
         h->mhd ? MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
     struct epoll_event ev = {.events = EPOLLIN,

@@ -329,8 +329,7 @@ view_dump(json_t *j)
     if (j == NULL)
         return NULL;
     /* Written into the answer itself: json_dumps copies its buffer once
-     * more, which is 9 MB more at the peak of an answer about 10,000
-     * meters. */
+     * more, 5 MB more at the peak of the answer about 10,000 meters. */
     struct answer a = {0};
     int rc = json_dump_callback(j, answer_put, &a, DUMP_FLAGS);
     json_decref(j);
