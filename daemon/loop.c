@@ -419,9 +419,13 @@ control_reply(const struct ctl_req *req, void *arg)
     case CTL_STATUS:
         j = view_status(d, NULL);
         break;
-    case CTL_METERS:
-        j = view_meters(d, req->argc == 1 ? req->argv[0] : NULL, NULL);
-        break;
+    case CTL_METERS: {
+        /* Written meter by meter: at 10,000 meters the whole tree would
+         * take ten times the answer's size. */
+        bool found;
+        return view_meters_dump(d, req->argc == 1 ? req->argv[0] : NULL, NULL,
+                                &found);
+    }
     case CTL_RELOAD:
         sig_reload = 1;
         j = json_pack("{s:s}", "result", "reload requested");
@@ -542,6 +546,21 @@ ecmond_open_outputs(struct ecmond *d, bool replay)
     if (d->rrd == NULL) {
         log_warnx("rrd: %s", err);
         return -1;
+    }
+    if (!replay) {
+        /* Before polling starts: a first start with 10,000 meters writes
+         * ~19 GB of new RRD files, which would hold up the main loop while
+         * readings pile up. A replay creates them at its readings' time. */
+        double t0 = mono_now();
+        size_t failed = rrdstore_prepare_all(d->rrd, real_now());
+        if (failed > 0)
+            log_warnx("rrd: %zu files could not be prepared; their updates "
+                      "will say why",
+                      failed);
+        if (mono_now() - t0 > 1.0)
+            log_info("rrd: the files of %zu meters checked or created in "
+                     "%.1f s",
+                     c->nmeters, mono_now() - t0);
     }
     d->mqtt = mqttp_new(c, on_mqtt_connect, d, err, sizeof err);
     if (d->mqtt == NULL) {

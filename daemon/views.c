@@ -189,20 +189,6 @@ no_such_meter(void)
     return json_pack("{s:s}", "error", "no such meter or enterprise");
 }
 
-json_t *
-view_meters(struct ecmond *d, const char *sel, const char *only)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < d->conf->nmeters; i++)
-        if (meter_selected(d, i, sel, only))
-            json_array_append_new(a, meter_json(d, i));
-    if (sel && json_array_size(a) == 0) {
-        json_decref(a);
-        return no_such_meter();
-    }
-    return json_pack("{s:o}", "meters", a);
-}
-
 /* The quota payloads are the MQTT ones, so ecmonctl, HTTP and MQTT
  * agree. */
 static json_t *

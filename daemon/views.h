@@ -27,14 +27,11 @@ json_t *view_park(struct ecmond *d, const char *only);
 /* The daemon's status; for an enterprise, the park and its own meters. */
 json_t *view_status(struct ecmond *d, const char *only);
 
-/* {"meters": [...]}: all, or those whose id or owner is `sel`; an
- * {"error"} object when `sel` matches none that `only` may see. */
-json_t *view_meters(struct ecmond *d, const char *sel, const char *only);
-
-/* view_dump(view_meters(d, sel, only)), written meter by meter: the tree
- * of every meter at once takes about ten times the answer (some 50 MB for
- * the 5.3 MB answer about 10,000 meters). *found is false for the
- * {"error"} answer. NULL when out of memory. */
+/* The JSON text of {"meters": [...]}: all, or those whose id or owner is
+ * `sel`, that `only` may see; written meter by meter: the tree of every
+ * meter at once takes about ten times the answer (some 50 MB for the 5.3 MB
+ * answer about 10,000 meters). *found is false for the {"error"} answer
+ * (`sel` matches none). NULL when out of memory. */
 char *view_meters_dump(struct ecmond *d, const char *sel, const char *only,
                        bool *found);
 

@@ -617,6 +617,22 @@ rrdstore_update_capacity(struct rrdstore *st, double ts, double inflow_m3_day,
                        sizeof(values) / sizeof(values[0]), false, err, errlen);
 }
 
+size_t
+rrdstore_prepare_all(struct rrdstore *st, double now)
+{
+    size_t i, failed = 0;
+    char err[512];
+
+    for (i = 0; i < st->nfiles; i++) {
+        struct rrdfile *f = &st->files[i];
+
+        if (!f->ready && !f->mismatch &&
+            prepare(st, f, (int64_t)floor(now), err, sizeof(err)) < 0)
+            failed++;
+    }
+    return failed;
+}
+
 int
 rrdstore_tick(struct rrdstore *st, double now, char *err, size_t errlen)
 {

@@ -74,6 +74,13 @@ int rrdstore_update_capacity(struct rrdstore *st, double ts,
                              double inflow_m3_day, double capacity_m3_day,
                              double headroom_m3_day, char *err, size_t errlen);
 
+/* Create every missing file (with --start now-1) and check every existing
+ * one now, rather than at each one's first update: a daemon does this
+ * before it starts polling, so that creating thousands of files (each
+ * ~2 MB at rrd_step 60) does not hold up the readings. Returns how many
+ * failed; their next update tries again and reports why. */
+size_t rrdstore_prepare_all(struct rrdstore *st, double now);
+
 /* Write the meter files' waiting updates whose time has come: each file
  * once per storage.rrd_flush seconds, the files' turns spread over that
  * period; now is Unix time. Call it about once a second. Returns 0, or -1
