@@ -112,7 +112,10 @@ cat <<MSG
   Watch every reading on MQTT:     $sub
   Meters, counters and values:     $src/build/daemon/ecmonctl -s $run/ecmond.sock meters
   Daemon status:                   $src/build/daemon/ecmonctl -s $run/ecmond.sock status
-  RRD files:                       ls $run/rrd/*/   (rrdtool lastupdate FILE)
+  RRD files:                       ls $run/rrd/*/
+                                   (updates are written once a minute;
+                                   $src/build/daemon/ecmonctl -s $run/ecmond.sock flush
+                                   writes them now, then rrdtool lastupdate FILE)
   Logs:                            tail -f $run/ecmond.log
   Quota usage and forecasts:       $src/build/daemon/ecmonctl -s $run/ecmond.sock usage
   Alerts (jiaying's day quota goes critical, then exceeded, within minutes):
