@@ -275,6 +275,20 @@ struct answer {
     size_t len, cap;
 };
 
+/* Make the buffer hold cap bytes (never less than it holds). */
+static int
+answer_reserve(struct answer *a, size_t cap)
+{
+    if (cap <= a->cap)
+        return 0;
+    char *p = realloc(a->p, cap);
+    if (p == NULL)
+        return -1;
+    a->p = p;
+    a->cap = cap;
+    return 0;
+}
+
 static int
 answer_put(const char *buf, size_t size, void *arg)
 {
@@ -283,11 +297,8 @@ answer_put(const char *buf, size_t size, void *arg)
         size_t cap = a->cap ? a->cap : 4096;
         while (cap - a->len < size + 2)
             cap *= 2;
-        char *p = realloc(a->p, cap);
-        if (p == NULL)
+        if (answer_reserve(a, cap) == -1)
             return -1;
-        a->p = p;
-        a->cap = cap;
     }
     memcpy(a->p + a->len, buf, size);
     a->len += size;
@@ -328,7 +339,9 @@ view_meters_dump(struct ecmond *d, const char *sel, const char *only,
                  bool *found)
 {
     struct answer a = {0};
-    size_t n = 0;
+    size_t n = 0, total = 0;
+    for (size_t i = 0; i < d->conf->nmeters; i++)
+        total += meter_selected(d, i, sel, only);
     int rc = answer_put("{\"meters\":[", strlen("{\"meters\":["), &a);
     for (size_t i = 0; rc == 0 && i < d->conf->nmeters; i++) {
         if (!meter_selected(d, i, sel, only))
@@ -339,6 +352,11 @@ view_meters_dump(struct ecmond *d, const char *sel, const char *only,
         else
             rc = json_dump_callback(m, answer_put, &a, DUMP_FLAGS);
         json_decref(m);
+        /* Room for the rest at the first meter's size and a quarter more,
+         * at once: doubling to 5 MB would hold up to three times that
+         * while it grows and is copied. */
+        if (rc == 0 && n == 1 && total > 1)
+            rc = answer_reserve(&a, a.len + a.len * total / 4 * 5);
     }
     *found = sel == NULL || n > 0;
     if (rc == 0 && !*found) {
