@@ -18,7 +18,7 @@
 # Env in (set by ctest): ECMOND, ECMONCTL, ECMON_SIM (binaries), ECMON_SRC.
 
 IT_PIDS=()          # processes started through these helpers
-IT_PORTS=" "        # ports handed out by free_port in this test
+IT_PORTS=" "        # ports handed out by free_port (also in $T/ports)
 IT_STOP_DEADLINE=${IT_STOP_DEADLINE:-10}   # seconds before SIGKILL
 
 fail() {
@@ -169,16 +169,21 @@ _it_port_open() {
 }
 
 # free_port: print a TCP port free on 127.0.0.1, below the ephemeral range
-# (so outgoing connections do not take it), not handed out before here.
+# (so outgoing connections do not take it), not handed out before in this
+# test. It is mostly called as $(free_port), a subshell, so the ports
+# handed out are kept in $T/ports: a variable would forget them, and a test
+# asking for 40 ports would get the same one twice about once in 15 runs.
 free_port() {
     local port i
     for ((i = 0; i < 200; i++)); do
         port=$((20000 + RANDOM % 12000))
         [[ $IT_PORTS == *" $port "* ]] && continue
+        [[ -n ${T:-} && -f $T/ports ]] && grep -qx "$port" "$T/ports" && continue
         if python3 -c 'import socket,sys
 s = socket.socket()
 s.bind(("127.0.0.1", int(sys.argv[1])))' "$port" 2>/dev/null; then
             IT_PORTS+="$port "
+            [[ -n ${T:-} && -d $T ]] && echo "$port" >> "$T/ports"
             echo "$port"
             return 0
         fi
