@@ -378,7 +378,6 @@ on_value_added(void *arg, const char *topic, const char *payload, size_t len)
 static json_t *
 flush_reply(struct ecmond *d, const struct ctl_req *req)
 {
-    const struct conf *c = d->conf;
     char err[512];
     int rc = 0;
     if (req->argc == 1)
@@ -390,19 +389,10 @@ flush_reply(struct ecmond *d, const struct ctl_req *req)
     if (req->argc == 0) {
         rc = rrdstore_flush(d->rrd, err, sizeof err);
     } else {
-        size_t i;
-        for (i = 0; i < c->nmeters; i++) {
-            const struct conf_meter *m = &c->meters[i];
-            const char *owner = m->enterprise < 0
-                                    ? CONF_PARK_ID
-                                    : c->enterprises[m->enterprise].id;
-            if (strcmp(m->id, req->argv[1]) == 0 &&
-                strcmp(owner, req->argv[0]) == 0)
-                break;
-        }
-        if (i == c->nmeters)
+        int i = conf_find_meter(d->conf, req->argv[1]);
+        if (i < 0 || strcmp(d->meters[i].owner, req->argv[0]) != 0)
             return json_pack("{s:s}", "error", "flush: no such meter");
-        rc = rrdstore_flush_meter(d->rrd, (int)i, err, sizeof err);
+        rc = rrdstore_flush_meter(d->rrd, i, err, sizeof err);
     }
     if (rc == -1)
         return json_pack("{s:s}", "error", err);

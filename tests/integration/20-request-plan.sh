@@ -36,15 +36,6 @@ for p in a b c d e f; do sim_cmd "set m-reject $p 1.5" >/dev/null; done
 mqtt_sub_bg "$T/mqtt.log" 'ecmon/itpark/acme/#'
 start_ecmond "$T/ecmond.conf"
 
-meter_field() { # METER FIELD... (one snapshot, the values on one line)
-  local m=$1
-  shift
-  "$ECMONCTL" -s "$T/ecmond.sock" -j meters "$m" |
-    python3 -c "import json,sys; m = json.load(sys.stdin)['meters'][0]; print(*(m[f] for f in sys.argv[1:]))" "$@"
-}
-sim_requests() { sim_cmd "stats $1" | sed -n 's/.*requests=\([0-9]*\).*/\1/p'; }
-polls_at_least() { [ "$(meter_field "$1" polls)" -ge "$2" ]; }
-
 for m in m-four m-apart m-reject m-strict; do
   wait_until 20 "5 polls of $m" polls_at_least $m 5
 done

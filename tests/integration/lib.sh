@@ -13,7 +13,8 @@
 #   mqtt_sub_bg FILE TOPIC... (MQTT_SUB_OPTS: more mosquitto_sub options);
 #   start_sim CONF [ARGS...] / stop_sim /
 #   sim_cmd "COMMAND" (SIM_PID, SIM_SOCK); start_ecmond CONF / stop_ecmond
-#   (ECMOND_PID). KEEP=1 keeps $T.
+#   (ECMOND_PID); meter_field METER FIELD...; polls_at_least METER N;
+#   sim_requests METER. KEEP=1 keeps $T.
 #
 # Env in (set by ctest): ECMOND, ECMONCTL, ECMON_SIM (binaries), ECMON_SRC.
 
@@ -167,6 +168,19 @@ _it_started() {
 _it_port_open() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
+
+# meter_field METER FIELD...: one snapshot of ecmond's view of METER
+# (ecmonctl -j meters), the fields' values on one line.
+meter_field() {
+    local m=$1
+    shift
+    "$ECMONCTL" -s "$T/ecmond.sock" -j meters "$m" |
+        python3 -c "import json,sys; m = json.load(sys.stdin)['meters'][0]; print(*(m[f] for f in sys.argv[1:]))" "$@"
+}
+# polls_at_least METER N: ecmond has polled METER N times or more.
+polls_at_least() { [ "$(meter_field "$1" polls)" -ge "$2" ]; }
+# sim_requests METER: the requests ecmon-sim has counted for METER.
+sim_requests() { sim_cmd "stats $1" | sed -n 's/.*requests=\([0-9]*\).*/\1/p'; }
 
 # free_port: print a TCP port free on 127.0.0.1, below the ephemeral range
 # (so outgoing connections do not take it), not handed out before in this
